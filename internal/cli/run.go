@@ -1,0 +1,255 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/somahw/soma/ir"
+	"github.com/somahw/soma/results"
+	"github.com/somahw/soma/testbench/reference"
+)
+
+type runFlags struct {
+	out      string
+	json     bool
+	inputs   []string
+	engine   string
+	seed     int64
+	duration string
+	progress bool
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run MODEL",
+		Short: "Simulate a model and report spikes and rates per population",
+		Long: `Run simulates a model file and prints spikes and mean rate per population.
+
+The engine is the float64 reference simulator (exact integration between
+steps; see docs/semantics.md).
+
+With -o DIR it writes:
+  DIR/spikes.csv      population,neuron,step,time_s — sorted by step, population, neuron
+  DIR/recording.npz   every probe, for numpy: d = np.load("recording.npz")
+  DIR/raster.svg      a raster plot
+  DIR/summary.json    per population neurons, spikes, mean_rate_hz; timings
+
+--input POP=FILE replays spikes into a spike-source population: a CSV with
+columns neuron,step (or the spikes.csv format), or a .npy 0/1 array of shape
+[steps, neurons].`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runModel(cmd, args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.out, "out", "o", "", "write spikes.csv, recording.npz, raster.svg and summary.json into this directory")
+	fl.BoolVar(&f.json, "json", false, "print the summary as JSON on stdout")
+	fl.StringArrayVar(&f.inputs, "input", nil, "replay a spike file into a source population: POP=FILE (.csv or .npy); repeatable")
+	fl.StringVar(&f.engine, "engine", "reference", "simulation engine: reference")
+	fl.Int64Var(&f.seed, "seed", -1, "override the model's run seed")
+	fl.StringVar(&f.duration, "duration", "", "override the model's run duration (e.g. 200ms)")
+	fl.BoolVar(&f.progress, "progress", true, "show a progress bar when stderr is a terminal")
+	return cmd
+}
+
+func runModel(cmd *cobra.Command, path string, f runFlags) error {
+	start := time.Now()
+	if f.engine != "reference" {
+		return fmt.Errorf("unknown engine %q; available: reference", f.engine)
+	}
+	net, err := ir.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if f.seed >= 0 {
+		net.Run.Seed = uint64(f.seed)
+	}
+	if f.duration != "" {
+		d, err := ir.ParseQuantity(f.duration, ir.Time)
+		if err != nil {
+			return fmt.Errorf("--duration: %v", err)
+		}
+		net.Run.Duration = d
+	}
+	exp, err := ir.Expand(net)
+	if err != nil {
+		return err
+	}
+	for _, in := range f.inputs {
+		if err := applyInput(exp, in); err != nil {
+			return err
+		}
+	}
+	buildS := time.Since(start).Seconds()
+
+	var opts reference.Options
+	var bar *progressbar.ProgressBar
+	if f.progress && isTerminal(os.Stderr) && cmd.ErrOrStderr() == os.Stderr {
+		bar = progressbar.NewOptions(net.Run.Steps(),
+			progressbar.OptionSetWriter(os.Stderr),
+			progressbar.OptionSetDescription("simulating"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+		opts.Progress = func(done, _ int) { _ = bar.Set(done) }
+	}
+	res, err := reference.Run(exp, opts)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	res.Timings.BuildS = buildS
+	res.Timings.TotalS = time.Since(start).Seconds()
+
+	if f.out != "" {
+		if err := writeOutputs(f.out, res); err != nil {
+			return err
+		}
+	}
+	out := cmd.OutOrStdout()
+	if f.json {
+		return res.WriteSummaryJSON(out)
+	}
+	writeRunSummary(out, net, exp, res)
+	if f.out != "" {
+		fmt.Fprintf(out, "wrote %s\n", strings.Join(outputFiles(f.out), ", "))
+	}
+	return nil
+}
+
+var outputNames = []string{"spikes.csv", "recording.npz", "raster.svg", "summary.json"}
+
+func outputFiles(dir string) []string {
+	out := make([]string, len(outputNames))
+	for i, n := range outputNames {
+		out[i] = filepath.Join(dir, n)
+	}
+	return out
+}
+
+// writeOutputs writes each file completely in memory first, so a failed
+// run never leaves a half-written file that looks like a result.
+func writeOutputs(dir string, res *results.Result) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	writers := []func(io.Writer) error{
+		res.WriteSpikesCSV,
+		res.WriteNPZ,
+		func(w io.Writer) error { return res.WriteRasterSVG(w, results.RasterOptions{}) },
+		res.WriteSummaryJSON,
+	}
+	for i, write := range writers {
+		var buf bytes.Buffer
+		if err := write(&buf); err != nil {
+			return fmt.Errorf("writing %s: %w", outputNames[i], err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, outputNames[i]), buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeRunSummary(w io.Writer, net *ir.Network, exp *ir.Expanded, res *results.Result) {
+	name := net.Name
+	if name == "" {
+		name = net.File
+	}
+	fmt.Fprintf(w, "%s: %d neurons, %d synapses; %d steps of %s on the %s engine\n",
+		name, net.NumNeurons(), exp.NumSynapses(), res.Steps, ir.FormatQuantity(res.Timestep, ir.Time), res.Engine)
+	sum := res.Summary()
+	recorded := map[string]bool{}
+	anyProbe := false
+	for _, pb := range net.Probes {
+		if pb.Variable == "spikes" {
+			recorded[pb.Population] = true
+			anyProbe = true
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "population\tneurons\tspikes\trate (Hz)\t")
+	for _, p := range sum.Populations {
+		if anyProbe && !recorded[p.Name] {
+			fmt.Fprintf(tw, "%s\t%d\t-\t-\t\n", p.Name, p.Neurons)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t\n", p.Name, p.Neurons, p.Spikes, p.MeanRateHz)
+	}
+	tw.Flush()
+	t := res.Timings
+	fmt.Fprintf(w, "time: build %.3fs, run %.3fs, total %.3fs\n", t.BuildS, t.RunS, t.TotalS)
+}
+
+// applyInput replays a spike file into a spike-source population,
+// replacing the trains the model file gave it.
+func applyInput(exp *ir.Expanded, spec string) error {
+	popName, file, ok := strings.Cut(spec, "=")
+	if !ok || popName == "" || file == "" {
+		return fmt.Errorf("--input %q: expected POP=FILE", spec)
+	}
+	idx := exp.Net.PopulationIndex(popName)
+	if idx < 0 {
+		return fmt.Errorf("--input %s: no population %q in the model", spec, popName)
+	}
+	ep := exp.Populations[idx]
+	if !ep.IsSource() {
+		return fmt.Errorf("--input %s: population %s is a %s; spikes can only be replayed into spike_source_array or spike_source_poisson populations", spec, popName, ep.Model)
+	}
+	fh, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("--input %s: %w", spec, err)
+	}
+	defer fh.Close()
+	var spikes []results.Spike
+	if strings.EqualFold(filepath.Ext(file), ".npy") {
+		_, neurons, sp, err := results.ReadSpikesNPY(fh)
+		if err != nil {
+			return fmt.Errorf("--input %s: %w", spec, err)
+		}
+		if neurons != ep.Size {
+			return fmt.Errorf("--input %s: the array has %d neurons (columns) but %s has %d", spec, neurons, popName, ep.Size)
+		}
+		spikes = sp
+	} else {
+		sp, err := results.ReadSpikesCSV(fh, []results.Population{{Name: popName, Size: ep.Size, Model: string(ep.Model)}})
+		if err != nil {
+			return fmt.Errorf("--input %s: %w", spec, err)
+		}
+		spikes = sp
+	}
+	steps := exp.Net.Run.Steps()
+	trains := make([][]int32, ep.Size)
+	for _, s := range spikes {
+		if int(s.Neuron) >= ep.Size || s.Neuron < 0 {
+			return fmt.Errorf("--input %s: neuron %d is outside %s (%d neurons)", spec, s.Neuron, popName, ep.Size)
+		}
+		if int(s.Step) >= steps {
+			return fmt.Errorf("--input %s: a spike at step %d lies after the run's last step %d; lengthen the run (--duration) or trim the file", spec, s.Step, steps-1)
+		}
+		trains[s.Neuron] = append(trains[s.Neuron], s.Step)
+	}
+	for i := range trains {
+		slices.Sort(trains[i])
+		trains[i] = slices.Compact(trains[i])
+		if trains[i] == nil {
+			trains[i] = []int32{}
+		}
+	}
+	ep.SpikeSteps = trains
+	return nil
+}

@@ -1,0 +1,45 @@
+package ir
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParse: no input makes the model-file decoder or the validator panic,
+// and whatever parses also expands (when small enough to expand quickly).
+func FuzzParse(f *testing.F) {
+	for _, pattern := range []string{"../examples/*.yaml", "testdata/errors/*.yaml"} {
+		files, _ := filepath.Glob(pattern)
+		for _, file := range files {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
+	f.Add([]byte(smallNet))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			if _, ok := err.(Problems); !ok {
+				t.Fatalf("Parse returned %T, want Problems", err)
+			}
+			return
+		}
+		if n.NumNeurons() > 2000 || n.Run.Steps() > 100000 {
+			return
+		}
+		for _, p := range n.Projections {
+			if p.Connector.Kind == FixedNumberPre || p.Connector.Kind == FixedNumberPost {
+				if p.Connector.N > 1000 {
+					return
+				}
+			}
+		}
+		if _, err := Expand(n); err != nil {
+			t.Fatalf("parsed but did not expand: %v", err)
+		}
+	})
+}
