@@ -164,7 +164,8 @@ func TestSTDPPairs(t *testing.T) {
 			want: []weightChange{{31, wMax}},
 		},
 		{
-			// 0.5 mV − 1·2 mV·e^{−1/33.7} clips at w_min = 0.2 mV.
+			// Post at 21, pre at 22: 0.5 mV − 1·2 mV·e^{−0.1/33.7} clips at
+			// w_min = 0.2 mV.
 			name: "additive/clip_at_w_min", rule: additive(0.05, 1, 0.2e-3, wMax), w0: 0.5e-3,
 			preEmit: []int{20}, preDelay: 2, drive: []int{20},
 			want: []weightChange{{22, 0.2e-3}},
@@ -210,5 +211,57 @@ func TestSTDPDeliversWeightBeforeDepression(t *testing.T) {
 	w := column(trace(t, res, "plastic.weights"), 0)
 	if wantW := w0 - 0.5*2e-3*dep(11); !closeTo(w[22], wantW, 1e-12, w0) {
 		t.Errorf("weight after the pair = %.15g, want %.15g", w[22], wantW)
+	}
+}
+
+// TestSTDPInhibitoryStaysInhibitory checks a plastic projection on the
+// inhibitory receptor: STDP acts on the weight's magnitude within
+// [w_min, w_max] and the synapse keeps inhibiting. A pre spike arrives at
+// 13, post fires at 31 (potentiation by A+·w_max·e^{−18 dt/τ+}), and a
+// second pre spike arriving at 50 must move v down by the potentiated
+// magnitude (if_curr_delta: w; lif: r·w/τ), starting from v_reset = rest.
+func TestSTDPInhibitoryStaysInhibitory(t *testing.T) {
+	const (
+		w0   = 1e-3
+		wMax = 2e-3
+	)
+	w1 := w0 + 0.05*wMax*pot(18)
+	tests := []struct {
+		name string
+		post *ir.Population
+		// drive is the weight that makes post fire at once; rest the
+		// potential it sits at after reset; jump the v change per unit
+		// weight; tau the membrane time constant.
+		drive, rest, jump, tau float64
+	}{
+		{"if_curr_delta", deltaNeuron("post", 1), 30e-3, -65e-3, 1, 20e-3},
+		{"lif", &ir.Population{Name: "post", Size: 1, Model: ir.LIF, Params: scalars(map[string]float64{
+			"tau": 10e-3, "r": 2, "v_leak": 0, "v_threshold": 1, "v_reset": 0, "i_offset": 0, "tau_refrac": 0.2e-3})},
+			0.015, 0, 2 / 10e-3, 10e-3},
+	}
+	const steps = 60
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			net := stdpNet(additive(0.05, 0.06, 0, wMax), w0, []int{12, 49}, 1, []int{30}, steps)
+			net.Populations[2] = tc.post
+			net.Projections[0].Weight = ir.Scalar(tc.drive)
+			net.Projections[1].Receptor = ir.Inhibitory
+			res := run(t, net)
+			if diff := cmp.Diff([]int32{31}, spikeSteps(res, 2, 0)); diff != "" {
+				t.Fatalf("post spike steps (-want +got):\n%s", diff)
+			}
+			v := column(trace(t, res, "post.v"), 0)
+			// The first pre spike (arriving at 13) inhibits by w0.
+			if want := tc.rest - tc.jump*w0*math.Exp(-stdpDt/tc.tau); !closeTo(v[13], want, 1e-12, tc.jump*w0) {
+				t.Errorf("v after the first pre spike = %.15g, want %.15g", v[13], want)
+			}
+			if v[49] != tc.rest {
+				t.Fatalf("v before the second pre spike = %.15g, want rest %g", v[49], tc.rest)
+			}
+			if want := tc.rest - tc.jump*w1*math.Exp(-stdpDt/tc.tau); !closeTo(v[50], want, 1e-12, tc.jump*w0) {
+				t.Errorf("v after the second pre spike = %.15g, want %.15g: the potentiated inhibitory synapse (|w| %.6g → %.6g) should move v by %.6g",
+					v[50], want, w0, w1, -tc.jump*w1*math.Exp(-stdpDt/tc.tau))
+			}
+		})
 	}
 }

@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/somahw/soma/results"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"soma": func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the CLI scripts in testdata/script: each is a txtar
+// archive of files and soma invocations with their expected output.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{Dir: "testdata/script"})
+}
+
+// TestExamplesRun runs every example end to end, writing all outputs, and
+// checks CUBA's rates against the published range.
+func TestExamplesRun(t *testing.T) {
+	files, _ := filepath.Glob("../../examples/*.yaml")
+	if len(files) < 3 {
+		t.Fatalf("want at least 3 examples, found %v", files)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			dir := t.TempDir()
+			var stdout, stderr bytes.Buffer
+			if code := Main([]string{"run", f, "-o", dir}, &stdout, &stderr); code != 0 {
+				t.Fatalf("soma run %s: exit %d\n%s", f, code, stderr.String())
+			}
+			for _, name := range outputNames {
+				if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
+					t.Errorf("%s missing or empty: %v", name, err)
+				}
+			}
+			var sum results.Summary
+			data, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
+			if err := json.Unmarshal(data, &sum); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(filepath.Base(f), "cuba") {
+				// Vogels & Abbott's CUBA fires at about 5–6 Hz (Brian2's example).
+				for _, p := range sum.Populations {
+					if p.MeanRateHz < 4 || p.MeanRateHz > 7 {
+						t.Errorf("cuba %s: %.2f Hz, want 4–7 Hz", p.Name, p.MeanRateHz)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRunDeterministic: two runs of one model give byte-identical spike
+// files and recordings.
+func TestRunDeterministic(t *testing.T) {
+	var outs [2][]byte
+	for i := range outs {
+		dir := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		if code := Main([]string{"run", "../../examples/cuba.yaml", "--duration", "200ms", "-o", dir}, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		for _, name := range []string{"spikes.csv", "recording.npz", "raster.svg"} {
+			b, _ := os.ReadFile(filepath.Join(dir, name))
+			outs[i] = append(outs[i], b...)
+		}
+	}
+	if !bytes.Equal(outs[0], outs[1]) {
+		t.Error("two runs of cuba.yaml wrote different outputs")
+	}
+}
