@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/somahw/soma/internal/suggest"
 )
 
 //go:embed targets
@@ -389,44 +391,12 @@ func lineCol(b []byte, off int64) (int, int) {
 	return line, col
 }
 
-// closest returns the candidate with the smallest edit distance to s when it
-// is close enough to be a plausible typo: at most one edit per three letters,
-// plus one. Ties go to the earlier candidate (the lists are sorted).
+// closest returns the plausible typo fix for s among candidates (see
+// internal/suggest); an exact match is not a suggestion.
 func closest(s string, candidates []string) (string, bool) {
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := editDistance(s, c)
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD < 0 || bestD == 0 {
+	c := suggest.Closest(s, candidates)
+	if c == "" || c == s {
 		return "", false
 	}
-	if bestD > max(len(s), len(best))/3+1 {
-		return "", false
-	}
-	return best, true
-}
-
-// editDistance is the Levenshtein distance between a and b, over bytes (the
-// names are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return c, true
 }
