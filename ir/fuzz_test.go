@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// FuzzParse: no input makes the model-file decoder or the validator panic,
-// and whatever parses also expands (when small enough to expand quickly).
+// FuzzParse: no input makes the model-file decoder or the validator panic;
+// whatever parses also round-trips through Marshal and expands (when small
+// enough to expand quickly).
 func FuzzParse(f *testing.F) {
 	for _, pattern := range []string{"../examples/*.yaml", "testdata/errors/*.yaml"} {
 		files, _ := filepath.Glob(pattern)
@@ -27,6 +28,20 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Parse returned %T, want Problems", err)
 			}
 			return
+		}
+		// Whatever parses also prints, and the print reads back and
+		// prints identically.
+		out1, err := Marshal(n)
+		if err != nil {
+			t.Fatalf("parsed but did not marshal: %v", err)
+		}
+		n2, err := Parse("fuzz.out.yaml", out1)
+		if err != nil {
+			t.Fatalf("marshalled output does not parse: %v\n%s", err, out1)
+		}
+		out2, err := Marshal(n2)
+		if err != nil || string(out1) != string(out2) {
+			t.Fatalf("print → parse → print not stable: %v\n%s\n---\n%s", err, out1, out2)
 		}
 		if n.NumNeurons() > 2000 || n.Run.Steps() > 100000 {
 			return

@@ -196,8 +196,14 @@ func numericPrefix(s string) int {
 // such that ParseQuantity reads it back to within 1e-14 relative: of the
 // spellings that round-trip, the shortest wins ("0.1ms", not
 // "100.00000000000001us"), the larger unit on a tie.
-func FormatQuantity(x float64, d Dimension) string {
-	if d == Dimensionless {
+func FormatQuantity(x float64, d Dimension) string { return formatQuantity(x, d, 1e-14) }
+
+// formatExact is FormatQuantity with an exact round trip, for the encoder:
+// a network written and read back must be the same network.
+func formatExact(x float64, d Dimension) string { return formatQuantity(x, d, 0) }
+
+func formatQuantity(x float64, d Dimension, tol float64) string {
+	if d == Dimensionless || math.IsInf(x, 0) || math.IsNaN(x) {
 		return strconv.FormatFloat(x, 'g', -1, 64)
 	}
 	if x == 0 {
@@ -208,7 +214,7 @@ func FormatQuantity(x float64, d Dimension) string {
 		v := x / u.scale
 		for _, prec := range []int{12, -1} {
 			s := strconv.FormatFloat(v, 'g', prec, 64) + u.name
-			if back, err := ParseQuantity(s, d); err == nil && math.Abs(back-x) <= 1e-14*math.Abs(x) && len(s) < len(best) {
+			if back, err := ParseQuantity(s, d); err == nil && math.Abs(back-x) <= tol*math.Abs(x) && len(s) < len(best) {
 				best = s
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/somahw/soma/ir"
 )
 
@@ -233,4 +235,57 @@ func TestExponentialSynapseNearlyEqualTaus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExpSynapseCurrentDuringRefractory checks that for if_curr_exp an
+// input arriving during the refractory period is not lost: the synaptic
+// current jumps and decays as usual while v is clamped at v_reset, and
+// when the refractory period ends v integrates from v_reset with the
+// current that is left. The neuron starts just above threshold, so it
+// fires at step 0 and is refractory for steps 1..R; the input arrives at
+// step 2.
+func TestExpSynapseCurrentDuringRefractory(t *testing.T) {
+	const dt = 0.1e-3
+	const steps = 400
+	const w = 2e-9
+	params := map[string]float64{
+		"cm": 1e-9, "tau_m": 20e-3, "v_rest": -65e-3, "v_reset": -70e-3, "v_thresh": -50e-3,
+		"i_offset": 0, "tau_refrac": 2e-3, "tau_syn_E": 5e-3, "tau_syn_I": 5e-3}
+	R := int(math.Round(params["tau_refrac"] / dt))
+	net := &ir.Network{
+		Name: "refractory_exp",
+		Populations: []*ir.Population{
+			sourceArray("src", 1, []float64{dt}),
+			{Name: "n", Size: 1, Model: ir.IFCurrExp, Params: scalars(params),
+				Initial: map[string]ir.Value{"v": ir.Scalar(params["v_thresh"] + 1e-3)}},
+		},
+		Projections: []*ir.Projection{oneToOne("syn", "src", "n", ir.Excitatory, w, dt)},
+		Probes: []*ir.Probe{
+			{Population: "n", Variable: "spikes"},
+			{Population: "n", Variable: "v", Every: 1},
+			{Population: "n", Variable: "isyn_exc", Every: 1},
+		},
+		Run: ir.Run{Timestep: dt, Duration: steps * dt, Seed: 1},
+	}
+	res := run(t, net)
+	if diff := cmp.Diff([]int32{0}, spikeSteps(res, 1, 0)); diff != "" {
+		t.Fatalf("spike steps (-want +got):\n%s", diff)
+	}
+	tauM, tauS, rest, reset := params["tau_m"], params["tau_syn_E"], params["v_rest"], params["v_reset"]
+	wantI := make([]float64, steps)
+	wantV := make([]float64, steps)
+	// The current when integration resumes at t_{R+1}.
+	psp := closedPSP{i0: w * math.Exp(-float64(R+1-2)*dt/tauS), r: tauM / params["cm"], tauM: tauM, tauS: tauS}
+	for n := range steps {
+		if n >= 2 {
+			wantI[n] = w * math.Exp(-float64(n+1-2)*dt/tauS)
+		}
+		wantV[n] = reset
+		if n > R {
+			s := float64(n-R) * dt
+			wantV[n] = rest + (reset-rest)*math.Exp(-s/tauM) + psp.u(s)
+		}
+	}
+	compareTrace(t, "isyn_exc", column(trace(t, res, "n.isyn_exc"), 0), wantI, 1e-12, w)
+	compareTrace(t, "v", column(trace(t, res, "n.v"), 0), wantV, 1e-9, math.Abs(reset-rest))
 }
