@@ -661,9 +661,9 @@ func (d *decoder) projection(net *Network, kv keyValue) *Projection {
 		pr.Delay, _ = d.value(n, what+": delay", Time)
 	}
 	if n := get("connector"); n != nil {
-		if postKnown || pr.Post == "" {
-			pr.Connector = d.connector(n, what, weightDim)
-		}
+		// Without the post model the weight unit is unknown: check the
+		// connector's shape but not the weights written inside it.
+		pr.Connector = d.connector(n, what, weightDim, postKnown)
 	} else {
 		d.errorf(kv.keyN, "%s: connector is missing (e.g. connector: {type: fixed_probability, p: 0.1})", what)
 	}
@@ -673,7 +673,7 @@ func (d *decoder) projection(net *Network, kv keyValue) *Projection {
 	return pr
 }
 
-func (d *decoder) connector(n *yaml.Node, what string, weightDim Dimension) Connector {
+func (d *decoder) connector(n *yaml.Node, what string, weightDim Dimension, weightsKnown bool) Connector {
 	n = d.deref(n)
 	what += ": connector"
 	kinds := make([]string, len(ConnectorKinds))
@@ -751,7 +751,9 @@ func (d *decoder) connector(n *yaml.Node, what string, weightDim Dimension) Conn
 		case "with_replacement":
 			c.WithReplacement = d.boolean(kv.value, what+".with_replacement")
 		case "list":
-			c.List = d.synapseList(kv.value, what+".list", weightDim)
+			if weightsKnown {
+				c.List = d.synapseList(kv.value, what+".list", weightDim)
+			}
 		case "weights":
 			weightsN = kv.value
 		case "unit":
@@ -767,7 +769,7 @@ func (d *decoder) connector(n *yaml.Node, what string, weightDim Dimension) Conn
 	if kind == FromList && !hasKey(kvs, "list") {
 		d.errorf(n, "%s: from_list needs list: [[pre, post, weight, delay], ...]", what)
 	}
-	if kind == Dense {
+	if kind == Dense && weightsKnown {
 		if weightsN == nil {
 			d.errorf(n, "%s: dense needs weights: a matrix with one row per post neuron", what)
 		} else {

@@ -172,8 +172,15 @@ func (n *Network) validateSpikeTimes(p *Population, ps *Problems) {
 	}
 	for i, row := range p.SpikeTimes {
 		for j, t := range row {
-			if t < 0 || t >= n.Run.Duration+n.Run.Timestep/2 {
-				ps.add(pos, "%s: spike_times[%d][%d] = %s lies outside the run (0 to %s)", what, i, j, FormatQuantity(t, Time), FormatQuantity(n.Run.Duration, Time))
+			// Expand rounds times to steps; a time that rounds to the
+			// step after the last would be dropped, so it is an error here.
+			if t < 0 || math.Round(t/n.Run.Timestep) >= float64(n.Run.Steps()) {
+				if t < 0 {
+					ps.add(pos, "%s: spike_times[%d][%d] = %s is before the run starts", what, i, j, FormatQuantity(t, Time))
+				} else {
+					ps.add(pos, "%s: spike_times[%d][%d] = %s rounds to step %.0f, after the run's last step %d (%s at %s steps)", what, i, j,
+						FormatQuantity(t, Time), math.Round(t/n.Run.Timestep), n.Run.Steps()-1, FormatQuantity(n.Run.Duration, Time), FormatQuantity(n.Run.Timestep, Time))
+				}
 				break
 			}
 			if j > 0 && t < row[j-1] {
@@ -255,13 +262,30 @@ func (n *Network) validateProjection(pr *Projection, pops map[string]*Population
 	}
 	if pr.Weight.Array != nil {
 		if want, fixed := fixedSynapseCount(c, pre, post); !fixed {
-			ps.add(wpos, "%s: per-synapse weight arrays need a connector with a known synapse count (from_list, all_to_all, one_to_one), not %s", what, c.Kind)
+			ps.add(wpos, "%s: per-synapse weight arrays need a connector with a known synapse count (from_list, all_to_all, one_to_one, fixed_number_pre, fixed_number_post), not %s", what, c.Kind)
 		} else if len(pr.Weight.Array) != want {
 			ps.add(wpos, "%s: weight has %d values but the connector makes %d synapses", what, len(pr.Weight.Array), want)
 		}
 	}
 	if !post.Spec().SignedWeights {
 		lo, hi := pr.Weight.Bounds()
+		if _, given := pr.FieldPos["weight"]; !given && c.Kind != Dense {
+			lo, hi = math.Inf(1), math.Inf(-1)
+		}
+		// Weights written in the connector (from_list rows, dense
+		// entries) obey the same sign rule as the projection's weight.
+		for _, s := range c.List {
+			if !math.IsNaN(s.Weight) {
+				lo, hi = math.Min(lo, s.Weight), math.Max(hi, s.Weight)
+			}
+		}
+		if c.Matrix != nil {
+			for _, w := range c.Matrix.Data {
+				if w != 0 {
+					lo, hi = math.Min(lo, w), math.Max(hi, w)
+				}
+			}
+		}
 		switch {
 		case pr.Receptor == Excitatory && lo < 0:
 			ps.add(wpos, "%s: excitatory weights must not be negative (got %s); use receptor: inhibitory", what, formatBound(lo, post.Spec().WeightDim))
@@ -302,6 +326,18 @@ func (n *Network) validateProjection(pr *Projection, pops map[string]*Population
 		}
 		if !post.Spec().SignedWeights && s.WMin < 0 {
 			ps.add(spos, "%s: stdp w_min must not be negative for %s (weights are magnitudes)", what, post.Model)
+		}
+		if post.Spec().SignedWeights && pr.Receptor == Inhibitory {
+			ps.add(spos, "%s: stdp on a %s needs signed weights: drop receptor: inhibitory and give negative weights, w_min and w_max", what, post.Model)
+		}
+		if lo, hi := pr.Weight.Bounds(); c.Kind != Dense && (lo < s.WMin || hi > s.WMax) {
+			wd := post.Spec().WeightDim
+			got := formatBound(lo, wd)
+			if hi != lo {
+				got = "from " + got + " to " + formatBound(hi, wd)
+			}
+			ps.add(wpos, "%s: the initial weight (%s) must lie within stdp's [w_min, w_max] = [%s, %s]", what,
+				got, FormatQuantity(s.WMin, wd), FormatQuantity(s.WMax, wd))
 		}
 	}
 }
@@ -347,6 +383,15 @@ func (n *Network) validateProbe(pb *Probe, pops map[string]*Population, ps *Prob
 		if pr == nil {
 			ps.add(pb.Pos, "probe: projection %q does not exist%s", pb.Projection, didYouMean(pb.Projection, n.projNames()))
 			return
+		}
+		if pr.Plasticity == nil {
+			ps.add(pb.Pos, "probe: projection %s is not plastic, so its weights never change; record weights of a projection with plasticity: stdp", pb.Projection)
+		}
+		for _, i := range pb.Indices {
+			if i < 0 {
+				ps.add(pb.Pos, "probe: synapse index %d is negative", i)
+				break
+			}
 		}
 		return
 	}

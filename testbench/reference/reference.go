@@ -287,11 +287,16 @@ func newPop(ep *ir.ExpandedPopulation, idx int32, dt float64, ringLen int) (*pop
 // resistance r and time constant tm and a synapse with time constant ts:
 // the integral of e^{-s/ts} through the membrane's impulse response.
 func synToV(r, tm, ts, dt float64) float64 {
-	if math.Abs(ts-tm) < 1e-12*tm {
-		// The limit ts → tm of the general formula.
-		return r * dt / tm * math.Exp(-dt/tm)
+	// ts/(ts-tm)·(e^{-dt/ts} - e^{-dt/tm}) rewritten as
+	// (dt/tm)·e^{-dt/tm}·expm1(x)/x with x = dt(ts-tm)/(ts·tm): the direct
+	// form cancels catastrophically when ts ≈ tm, this one tends smoothly
+	// to the ts = tm limit r·(dt/tm)·e^{-dt/tm}.
+	x := dt * (ts - tm) / (ts * tm)
+	ratio := 1.0
+	if x != 0 {
+		ratio = math.Expm1(x) / x
 	}
-	return r * ts / (ts - tm) * (math.Exp(-dt/ts) - math.Exp(-dt/tm))
+	return r * dt / tm * math.Exp(-dt/tm) * ratio
 }
 
 func makeRing(slots, n int) [][]float64 {
@@ -604,14 +609,29 @@ func (s *sim) result() *results.Result {
 	return res
 }
 
-// filterRecorded keeps the spikes of populations with a spike probe, so a
-// run's outputs are what the model file asked for (boards record only
-// those). A network without any spike probe records every population.
+// filterRecorded keeps the spikes of neurons with a spike probe (the whole
+// population, or the probe's indices), so a run's outputs are what the
+// model file asked for (boards record only those). A network without any
+// spike probe records every population.
 func filterRecorded(net *ir.Network, spikes []results.Spike) []results.Spike {
-	want := map[int32]bool{}
+	want := map[int32]map[int32]bool{} // nil inner map: every neuron
 	for _, pb := range net.Probes {
-		if pb.Variable == "spikes" {
-			want[int32(net.PopulationIndex(pb.Population))] = true
+		if pb.Variable != "spikes" {
+			continue
+		}
+		pop := int32(net.PopulationIndex(pb.Population))
+		if pb.Indices == nil {
+			want[pop] = nil
+			continue
+		}
+		if m, seen := want[pop]; seen && m == nil {
+			continue
+		}
+		if want[pop] == nil {
+			want[pop] = map[int32]bool{}
+		}
+		for _, i := range pb.Indices {
+			want[pop][int32(i)] = true
 		}
 	}
 	if len(want) == 0 {
@@ -619,7 +639,7 @@ func filterRecorded(net *ir.Network, spikes []results.Spike) []results.Spike {
 	}
 	kept := spikes[:0]
 	for _, sp := range spikes {
-		if want[sp.Pop] {
+		if m, ok := want[sp.Pop]; ok && (m == nil || m[sp.Neuron]) {
 			kept = append(kept, sp)
 		}
 	}

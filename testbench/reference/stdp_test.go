@@ -2,6 +2,7 @@ package reference_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -235,9 +236,6 @@ func TestSTDPInhibitoryStaysInhibitory(t *testing.T) {
 		drive, rest, jump, tau float64
 	}{
 		{"if_curr_delta", deltaNeuron("post", 1), 30e-3, -65e-3, 1, 20e-3},
-		{"lif", &ir.Population{Name: "post", Size: 1, Model: ir.LIF, Params: scalars(map[string]float64{
-			"tau": 10e-3, "r": 2, "v_leak": 0, "v_threshold": 1, "v_reset": 0, "i_offset": 0, "tau_refrac": 0.2e-3})},
-			0.015, 0, 2 / 10e-3, 10e-3},
 	}
 	const steps = 60
 	for _, tc := range tests {
@@ -263,5 +261,21 @@ func TestSTDPInhibitoryStaysInhibitory(t *testing.T) {
 					v[50], want, w0, w1, -tc.jump*w1*math.Exp(-stdpDt/tc.tau))
 			}
 		})
+	}
+}
+
+// TestSTDPInhibitoryOnSignedModelRejected: NIR models carry the sign in the
+// weight, so an "inhibitory" plastic projection onto one would have STDP
+// clip negative weights into a non-negative window; Validate refuses it and
+// says what to write instead.
+func TestSTDPInhibitoryOnSignedModelRejected(t *testing.T) {
+	net := stdpNet(additive(0.05, 0.06, 0, 2e-3), 1e-3, []int{12, 49}, 1, []int{30}, 60)
+	net.Populations[2] = &ir.Population{Name: "post", Size: 1, Model: ir.LIF, Params: scalars(map[string]float64{
+		"tau": 10e-3, "r": 2, "v_leak": 0, "v_threshold": 1, "v_reset": 0, "i_offset": 0, "tau_refrac": 0.2e-3})}
+	net.Projections[0].Weight = ir.Scalar(0.015)
+	net.Projections[1].Receptor = ir.Inhibitory
+	_, err := ir.Expand(net)
+	if err == nil || !strings.Contains(err.Error(), "stdp on a lif needs signed weights") {
+		t.Fatalf("Expand error = %v, want the signed-weights refusal", err)
 	}
 }
