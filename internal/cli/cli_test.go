@@ -80,3 +80,54 @@ func TestRunDeterministic(t *testing.T) {
 		t.Error("two runs of cuba.yaml wrote different outputs")
 	}
 }
+
+// TestInputNPY replays a [steps, neurons] 0/1 .npy array (as snnTorch and
+// friends save spike tensors) into a source population.
+func TestInputNPY(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "net.yaml")
+	os.WriteFile(model, []byte(`name: npy
+run: {timestep: 1ms, duration: 5ms}
+populations:
+  in: {size: 3, model: spike_source_array, spike_times: [[]]}
+probes:
+  - {population: in, record: spikes}
+`), 0o644)
+	// A version-1.0 .npy header for a little-endian uint8 array of shape (5, 3).
+	header := "{'descr': '|u1', 'fortran_order': False, 'shape': (5, 3), }"
+	for (10+len(header)+1)%64 != 0 {
+		header += " "
+	}
+	header += "\n"
+	npy := append([]byte("\x93NUMPY\x01\x00"), byte(len(header)), 0)
+	npy = append(npy, header...)
+	npy = append(npy,
+		0, 0, 0,
+		1, 0, 0,
+		0, 0, 1,
+		0, 0, 0,
+		1, 1, 0)
+	npyPath := filepath.Join(dir, "in.npy")
+	os.WriteFile(npyPath, npy, 0o644)
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"run", model, "--input", "in=" + npyPath, "-o", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	got, _ := os.ReadFile(filepath.Join(out, "spikes.csv"))
+	want := "population,neuron,step,time_s\nin,0,1,0.001\nin,2,2,0.002\nin,0,4,0.004\nin,1,4,0.004\n"
+	if string(got) != want {
+		t.Errorf("spikes.csv:\n%s\nwant:\n%s", got, want)
+	}
+	// An array with the wrong number of neurons is refused.
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(strings.Replace(`name: npy
+run: {timestep: 1ms, duration: 5ms}
+populations:
+  in: {size: 4, model: spike_source_array, spike_times: [[]]}
+`, "\t", "", -1)), 0o644)
+	stderr.Reset()
+	if code := Main([]string{"run", bad, "--input", "in=" + npyPath}, &stdout, &stderr); code == 0 || !strings.Contains(stderr.String(), "the array has 3 neurons (columns) but in has 4") {
+		t.Errorf("want a neuron-count error, got exit %d: %s", code, stderr.String())
+	}
+}
