@@ -1,0 +1,286 @@
+package compiler
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+
+	"github.com/somahw/soma/ir"
+	"github.com/somahw/soma/program"
+)
+
+// layout writes every core's memory: neuron records, the synaptic matrix
+// (rows of packed synaptic words behind a master population table), source
+// spike lists, STDP parameters and recording configuration; then the chips'
+// router tables. The result is the program.
+func layout(s *state) error {
+	num := s.q.numeric
+	p := &program.Program{
+		Network: s.net.Name, Target: s.t.Name, Kind: string(s.t.Kind),
+		Timestep: s.dt, Steps: uint32(s.net.Run.Steps()), Seed: s.net.Run.Seed,
+		Numeric: num,
+	}
+	delayBits := uint8(bits.Len(uint(s.t.Limits.DelaySlots - 1)))
+	// Vertices in core order; cores[v] is its index in p.Cores.
+	order := slices.Clone(s.verts)
+	slices.SortFunc(order, func(a, b *vertex) int { return compareCore(a.id(), b.id()) })
+	index := map[*vertex]int{}
+	for i, v := range order {
+		index[v] = i
+	}
+	for i, pop := range s.net.Populations {
+		pp := program.Population{Name: pop.Name, Size: uint32(pop.Size), Model: string(pop.Model), Source: pop.IsSource()}
+		for _, v := range s.popVerts[i] {
+			pp.Cores = append(pp.Cores, uint32(index[v]))
+		}
+		p.Populations = append(p.Populations, pp)
+	}
+	rows, err := s.buildRows(delayBits)
+	if err != nil {
+		return err
+	}
+	for _, v := range order {
+		ep := s.exp.Populations[v.pop]
+		c := program.Core{
+			CoreID: v.id(), Kind: v.kind, Pop: uint32(v.pop), Lo: uint32(v.lo), N: uint32(v.n),
+			Model: string(ep.Model), Key: v.key, Mask: v.mask,
+		}
+		switch v.kind {
+		case program.SourceCore:
+			c.Spikes = sourceSpikes(ep, v)
+		case program.NeuronCore:
+			pq := s.q.pops[v.pop]
+			w := len(pq.layout)
+			c.Layout = pq.layout
+			c.Neurons = slices.Clone(pq.records[v.lo*w : (v.lo+v.n)*w])
+			c.Geometry = program.Geometry{DelayBits: delayBits, TypeBits: 1, IndexBits: uint8(indexBits(v.n)), SynapseTypes: 2}
+			c.WeightShift = []uint8{pq.shift[0], pq.shift[1]}
+			c.PopTable, c.Synapses = rows[v].table, rows[v].words
+			c.Plastic = rows[v].stdp
+		}
+		c.Record = s.recording(v)
+		p.Cores = append(p.Cores, c)
+	}
+	chips := map[[2]int]bool{}
+	for _, v := range s.verts {
+		chips[[2]int{v.x, v.y}] = true
+	}
+	for c := range s.tables {
+		chips[[2]int{c[0], c[1]}] = true
+	}
+	all := map[[2]int][]program.Route{}
+	for c := range chips {
+		all[c] = s.tables[c]
+	}
+	p.Chips = s.chipsFrom(all)
+	s.prog = p
+	return nil
+}
+
+// sourceSpikes lists a source vertex's spikes as (step, local index) pairs
+// sorted by step then index.
+func sourceSpikes(ep *ir.ExpandedPopulation, v *vertex) []uint32 {
+	type sp struct{ step, idx uint32 }
+	var all []sp
+	for j := range v.n {
+		for _, st := range ep.SpikeSteps[v.lo+j] {
+			all = append(all, sp{uint32(st), uint32(j)})
+		}
+	}
+	slices.SortFunc(all, func(a, b sp) int { return cmp.Or(cmp.Compare(a.step, b.step), cmp.Compare(a.idx, b.idx)) })
+	out := make([]uint32, 0, 2*len(all))
+	for _, x := range all {
+		out = append(out, x.step, x.idx)
+	}
+	return out
+}
+
+type coreRows struct {
+	table []program.PopEntry
+	words []uint32
+	stdp  *program.STDP
+}
+
+// block is the synapses from one sender vertex onto one target vertex.
+type block struct {
+	sender  *vertex
+	plastic *ir.Projection // the plastic projection, if the block is plastic
+	rows    [][]uint32     // per local pre index
+}
+
+// buildRows packs each target vertex's incoming synapses into rows.
+func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
+	blocks := map[*vertex]map[*vertex]*block{}
+	maxRow := s.t.Limits.MaxRowLength
+	stdps := map[*vertex]*ir.Projection{}
+	for k, pr := range s.net.Projections {
+		pre, post := s.net.PopulationIndex(pr.Pre), s.net.PopulationIndex(pr.Post)
+		q := s.q.syn[k]
+		for n, syn := range s.exp.Synapses[k] {
+			a, b := s.vertexOf(pre, int(syn.Pre)), s.vertexOf(post, int(syn.Post))
+			if blocks[b] == nil {
+				blocks[b] = map[*vertex]*block{}
+			}
+			bl := blocks[b][a]
+			if bl == nil {
+				bl = &block{sender: a, rows: make([][]uint32, a.n)}
+				if pr.Plasticity != nil {
+					bl.plastic = pr
+				}
+				blocks[b][a] = bl
+			}
+			if (bl.plastic != nil) != (pr.Plasticity != nil) || bl.plastic != nil && bl.plastic != pr {
+				return nil, fmt.Errorf("projections onto %s from %s mix plastic and static (or two plastic) synapses between the same neurons' cores; soma cannot lay those out in one row yet: merge the projections or make both static",
+					s.popName(post), s.popName(pre))
+			}
+			if pr.Plasticity != nil {
+				if other := stdps[b]; other != nil && *other.Plasticity != *pr.Plasticity {
+					return nil, fmt.Errorf("projections %s and %s onto %s use different STDP rules; a core holds one rule", other.Name, pr.Name, s.popName(post))
+				}
+				stdps[b] = pr
+			}
+			g := program.Geometry{DelayBits: delayBits, TypeBits: 1, IndexBits: uint8(indexBits(b.n))}
+			word := g.Word(q[n].w, uint32(syn.DelaySteps(s.dt)), uint32(q[n].typ), uint32(int(syn.Post)-b.lo))
+			local := int(syn.Pre) - a.lo
+			bl.rows[local] = append(bl.rows[local], word)
+			if len(bl.rows[local]) > maxRow {
+				return nil, fmt.Errorf("projection %s: neuron %d of %s has more than %d synapses onto the %d neurons of %s on one core (the most a row holds on %s); split the post population (--neurons-per-core) or reduce fan-out",
+					pr.Name, syn.Pre, s.popName(pre), maxRow, b.n, s.popName(post), s.t.Name)
+			}
+		}
+	}
+	out := map[*vertex]*coreRows{}
+	for _, target := range s.verts {
+		cr := &coreRows{}
+		out[target] = cr
+		var senders []*block
+		for _, bl := range blocks[target] {
+			senders = append(senders, bl)
+		}
+		slices.SortFunc(senders, func(x, y *block) int { return cmp.Compare(x.sender.key, y.sender.key) })
+		for _, bl := range senders {
+			header := 1
+			if bl.plastic != nil {
+				header = 3
+			}
+			longest := 0
+			for _, r := range bl.rows {
+				longest = max(longest, len(r))
+			}
+			stride := header + longest
+			e := program.PopEntry{Key: bl.sender.key, Mask: bl.sender.mask, Start: uint32(len(cr.words)),
+				Stride: uint32(stride), Rows: uint32(bl.sender.n), Plastic: bl.plastic != nil}
+			for _, r := range bl.rows {
+				row := make([]uint32, stride)
+				row[0] = uint32(len(r))
+				// Plastic rows: words 1 and 2 (last pre step, pre trace)
+				// start at zero.
+				copy(row[header:], r)
+				cr.words = append(cr.words, row...)
+			}
+			cr.table = append(cr.table, e)
+		}
+		if pr := stdps[target]; pr != nil {
+			cr.stdp = s.stdpParams(pr, target)
+		}
+	}
+	return out, nil
+}
+
+// stdpTableLen is how many steps the trace decay tables cover: past it a
+// trace is below 2^-16 of a spike's contribution for the slowest rule soma
+// accepts here and is treated as 0.
+const stdpTableLen = 256
+
+func (s *state) stdpParams(pr *ir.Projection, target *vertex) *program.STDP {
+	r := pr.Plasticity
+	num := s.q.numeric
+	pq := s.q.pops[target.pop]
+	ep := s.exp.Populations[target.pop]
+	// Weight bounds in stored units of the synapse type the projection
+	// uses (its first synapse decides; a projection has one receptor).
+	typ := typeOf(pr.Receptor)
+	res := pq.resolution[typ]
+	toStored := func(w float64) float64 {
+		eff, _ := effectiveWeight(ep, target.lo, w, ir.Excitatory)
+		return eff / res
+	}
+	table := func(tau float64) []uint32 {
+		out := make([]uint32, stdpTableLen)
+		for k := range out {
+			out[k] = uint32(math.Min(math.Round(math.Ldexp(math.Exp(-float64(k)*s.dt/tau), int(num.DecayFrac))), math.Ldexp(1, int(num.DecayFrac))-1))
+		}
+		return out
+	}
+	st := &program.STDP{
+		TauPlusDecay: table(r.TauPlus), TauMinusDecay: table(r.TauMinus),
+		Multiplicative: r.Dependence == ir.Multiplicative,
+		WMin:           uint16(math.Round(toStored(r.WMin))), WMax: uint16(math.Min(math.Round(toStored(r.WMax)), maxStored(s.t))),
+	}
+	fix := func(x float64) int32 { return int32(math.Round(math.Ldexp(x, int(num.StateFrac)))) }
+	if st.Multiplicative {
+		st.APlus, st.AMinus = fix(r.APlus), fix(r.AMinus)
+	} else {
+		st.APlus, st.AMinus = fix(r.APlus*toStored(r.WMax)), fix(r.AMinus*toStored(r.WMax))
+	}
+	return st
+}
+
+// recording translates the probes into one core's recording config.
+func (s *state) recording(v *vertex) program.Record {
+	var rec program.Record
+	pop := s.net.Populations[v.pop]
+	inSlice := func(indices []int) []uint32 {
+		var out []uint32
+		if indices == nil {
+			for j := range v.n {
+				out = append(out, uint32(j))
+			}
+			return out
+		}
+		for _, i := range indices {
+			if i >= v.lo && i < v.lo+v.n {
+				out = append(out, uint32(i-v.lo))
+			}
+		}
+		return out
+	}
+	anySpikeProbe := false
+	for _, pb := range s.net.Probes {
+		if pb.Variable == "spikes" {
+			anySpikeProbe = true
+		}
+	}
+	for _, pb := range s.net.Probes {
+		if pb.Population != pop.Name {
+			continue
+		}
+		local := inSlice(pb.Indices)
+		if pb.Variable == "spikes" {
+			if rec.Spikes == nil {
+				rec.Spikes = make([]uint32, (v.n+31)/32)
+			}
+			for _, j := range local {
+				rec.Spikes[j/32] |= 1 << (j % 32)
+			}
+			continue
+		}
+		if len(local) > 0 {
+			rec.Vars = append(rec.Vars, program.RecordVar{Field: pb.Variable, Every: uint32(max(1, pb.Every)), Indices: local})
+		}
+	}
+	if !anySpikeProbe { // no spike probe at all: record everything (as the reference does)
+		rec.Spikes = make([]uint32, (v.n+31)/32)
+		for j := range v.n {
+			rec.Spikes[j/32] |= 1 << (j % 32)
+		}
+	}
+	return rec
+}
+
+// verify runs the program's own invariant checks.
+func verify(s *state) error {
+	return s.prog.Verify(s.m)
+}

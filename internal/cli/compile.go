@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/somahw/soma/compiler"
+	"github.com/somahw/soma/ir"
+	"github.com/somahw/soma/program"
+	"github.com/somahw/soma/target"
+)
+
+type compileFlags struct {
+	target         string
+	out            string
+	report         bool
+	json           bool
+	timings        bool
+	dumpAfter      string
+	neuronsPerCore int
+}
+
+func newCompileCmd() *cobra.Command {
+	var f compileFlags
+	cmd := &cobra.Command{
+		Use:   "compile MODEL --target T [-o net.soma]",
+		Short: "Compile a model for a hardware target: quantise, partition, place, route, lay out",
+		Long: `Compile maps a model onto a target (see "soma targets"): it quantises
+parameters and weights to the target's fixed point, splits populations into
+per-core slices, places them, allocates routing keys, builds and compresses
+the chips' multicast tables, lays out every core's memory and verifies the
+result. A network that does not fit fails here, saying which population or
+projection, which limit, and what to change.
+
+-o writes the compiled program (a versioned binary, byte-identical for the
+same input and seed). --report prints the mapping report.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return compileModel(cmd, args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.target, "target", "t", "spinn5", "hardware target (soma targets lists them)")
+	fl.StringVarP(&f.out, "out", "o", "", "write the compiled program to this file")
+	fl.BoolVar(&f.report, "report", false, "print the mapping report: cores, memory, CPU load, router entries, quantisation error")
+	fl.BoolVar(&f.json, "json", false, "print the mapping report as JSON")
+	fl.BoolVar(&f.timings, "timings", false, "print each pass's time")
+	fl.StringVar(&f.dumpAfter, "dump-after", "", "print the compiler's state after this pass: "+strings.Join(compiler.PassNames(), ", "))
+	fl.IntVar(&f.neuronsPerCore, "neurons-per-core", 0, "largest slice of a population on one core (default: the target's)")
+	return cmd
+}
+
+func compileModel(cmd *cobra.Command, path string, f compileFlags) error {
+	t, err := target.Load(f.target)
+	if err != nil {
+		return err
+	}
+	net, err := ir.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	opts := compiler.Options{NeuronsPerCore: f.neuronsPerCore}
+	if f.dumpAfter != "" {
+		known := false
+		for _, n := range compiler.PassNames() {
+			known = known || n == f.dumpAfter
+		}
+		if !known {
+			return fmt.Errorf("--dump-after %q: no such pass; passes: %s", f.dumpAfter, strings.Join(compiler.PassNames(), ", "))
+		}
+		opts.DumpAfter, opts.Dump = f.dumpAfter, cmd.OutOrStdout()
+	}
+	res, err := compiler.Compile(net, t, opts)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if f.out != "" {
+		b, err := program.Encode(res.Program)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.out, b, 0o644); err != nil {
+			return err
+		}
+	}
+	switch {
+	case f.json:
+		if err := res.Report.WriteJSON(out); err != nil {
+			return err
+		}
+	case f.report:
+		if err := res.Report.WriteText(out); err != nil {
+			return err
+		}
+	default:
+		r := res.Report
+		fmt.Fprintf(out, "%s on %s: %d cores on %d chips, %d synapses\n", r.Network, r.Target, r.Cores, r.Chips, r.Synapses)
+		for _, w := range r.Warnings {
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+		}
+	}
+	if f.timings {
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		total := 0.0
+		for _, tm := range res.Timings {
+			total += tm.Seconds
+		}
+		fmt.Fprintln(tw, "pass\tseconds\tshare\t")
+		for _, tm := range res.Timings {
+			fmt.Fprintf(tw, "%s\t%.4f\t%.0f%%\t\n", tm.Pass, tm.Seconds, 100*tm.Seconds/max(total, 1e-12))
+		}
+		fmt.Fprintf(tw, "total\t%.4f\t\t\n", total)
+		tw.Flush()
+	}
+	if f.out != "" && !f.json {
+		fmt.Fprintf(out, "wrote %s\n", f.out)
+	}
+	return nil
+}

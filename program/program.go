@@ -1,0 +1,282 @@
+// Package program is the compiled form of a network: placed on cores of a
+// target machine, routed, and quantised to the target's fixed point. Every
+// backend consumes a Program — the emulator executes its memory contents,
+// the board-image encoders serialise them — so everything a board needs is
+// here, as the words a core would hold, and nothing else.
+//
+// Layouts (docs/program.md):
+//   - a synaptic word is weight | delay | synapse type | neuron index, with
+//     the field widths in Core.Geometry;
+//   - a core's synaptic matrix is a list of rows; a row is one word holding
+//     its length n followed by n synaptic words; rows of one source core
+//     sit at a fixed stride so that row = Start + (key & ^Mask)·Stride;
+//   - the master population table (Core.PopTable) is sorted by key and
+//     searched with (key & Mask) == Key, as sPyNNaker's population_table.
+package program
+
+import "fmt"
+
+// FormatVersion is the version of the binary serialisation (Encode).
+const FormatVersion = 1
+
+// Program is a compiled network for one target.
+type Program struct {
+	Network string
+	Target  string
+	Kind    string // "spinnaker" or "fpga"
+	// Timestep in seconds; Steps the run length.
+	Timestep float64
+	Steps    uint32
+	Seed     uint64
+	Numeric  Numeric
+	// Populations in network order; Projections summarise what was packed.
+	Populations []Population
+	// Cores sorted by (X, Y, P): every core the program uses.
+	Cores []Core
+	// Chips sorted by (X, Y): every chip with a core or a router entry.
+	Chips []Chip
+}
+
+// Numeric is the fixed-point convention the words are written in.
+type Numeric struct {
+	// StateFrac is the fraction bits of state and parameters (s16.15: 15).
+	StateFrac uint8
+	// StateBits is the width of state words (32 for s16.15); narrower
+	// states are sign-extended into the 32-bit words of the program.
+	StateBits uint8
+	// DecayFrac is the fraction bits of decay factors (u0.32: 32).
+	DecayFrac uint8
+	// WeightBits is the width of a stored weight (16); weights are
+	// magnitudes, the synapse type gives the sign.
+	WeightBits uint8
+	// RingBits is the width of a ring-buffer entry; sums saturate there.
+	RingBits uint8
+}
+
+// Population records where a population's neurons went.
+type Population struct {
+	Name   string
+	Size   uint32
+	Model  string
+	Source bool
+	// Cores lists indices into Program.Cores holding the population's
+	// neurons, in neuron order (slice k holds [Lo, Lo+N)).
+	Cores []uint32
+}
+
+// CoreKind is what a core runs.
+type CoreKind uint8
+
+const (
+	// NeuronCore updates neurons and receives synaptic input.
+	NeuronCore CoreKind = iota + 1
+	// SourceCore replays pre-computed spike trains (array or Poisson).
+	SourceCore
+	// DelayCore is a delay extension: it re-emits spikes after whole
+	// multiples of the on-core delay ring.
+	DelayCore
+)
+
+func (k CoreKind) String() string {
+	switch k {
+	case NeuronCore:
+		return "neurons"
+	case SourceCore:
+		return "source"
+	case DelayCore:
+		return "delay"
+	}
+	return fmt.Sprintf("CoreKind(%d)", uint8(k))
+}
+
+// CoreID is a core's place: chip (X, Y), processor P.
+type CoreID struct{ X, Y, P uint8 }
+
+func (c CoreID) String() string { return fmt.Sprintf("%d,%d,%d", c.X, c.Y, c.P) }
+
+// Core is one used core and the contents of its memories.
+type Core struct {
+	CoreID
+	Kind CoreKind
+	// Pop and [Lo, Lo+N) are the neurons (or sources) this core holds;
+	// a delay core serves the neurons of Pop in the same range.
+	Pop   uint32
+	Lo, N uint32
+	Model string
+	// Key | local index is the multicast key of neuron Lo+index's spikes;
+	// Mask selects the core's key space. A delay core sends with its own
+	// Key: stage s of neuron i uses Key | s<<IndexBits | i.
+	Key, Mask uint32
+	// Neurons holds the per-neuron parameter and state words, N records of
+	// len(Layout) words each, in neuron order (neuron cores).
+	Layout  []Field
+	Neurons []uint32
+	// Geometry of the synaptic words and ring buffers.
+	Geometry Geometry
+	// WeightShift[t] is the left shift that turns a stored weight of
+	// synapse type t into an s16.15 input (sPyNNaker's ring-buffer shift).
+	WeightShift []uint8
+	// PopTable maps incoming keys to rows in Synapses, sorted by Key.
+	PopTable []PopEntry
+	// Synapses is the synaptic matrix region: rows (see package doc).
+	Synapses []uint32
+	// Plastic holds STDP parameters when the core has plastic rows.
+	Plastic *STDP
+	// Spikes is a source core's spike list: pairs (step, local index)
+	// sorted by step then index.
+	Spikes []uint32
+	// Delay is a delay core's configuration.
+	Delay *DelayConfig
+	// Record says what the core records.
+	Record Record
+}
+
+// Field is one word of a neuron record.
+type Field struct {
+	Name   string
+	Format FieldFormat
+}
+
+// FieldFormat is how a neuron-record word is read.
+type FieldFormat uint8
+
+const (
+	// State is signed fixed point with Numeric.StateFrac fraction bits
+	// (s16.15 on SpiNNaker).
+	State FieldFormat = iota + 1
+	// Decay is an unsigned fraction with Numeric.DecayFrac bits (u0.32 on
+	// SpiNNaker): a per-step decay factor.
+	Decay
+	// Int is a plain signed integer (counters, step counts).
+	Int
+)
+
+// Geometry is the bit layout of a core's synaptic words and its ring
+// buffers: a word is weight<<(D+T+I) | delay<<(T+I) | type<<I | index.
+type Geometry struct {
+	DelayBits, TypeBits, IndexBits uint8
+	SynapseTypes                   uint8
+}
+
+// DelaySlots is the ring depth in steps (a delay field of D bits holds
+// delays 1 … 2^D − 1; slot count 2^D).
+func (g Geometry) DelaySlots() int { return 1 << g.DelayBits }
+
+// Word packs one synaptic word.
+func (g Geometry) Word(weight uint16, delay, typ, index uint32) uint32 {
+	return uint32(weight)<<(g.DelayBits+g.TypeBits+g.IndexBits) |
+		delay<<(g.TypeBits+g.IndexBits) | typ<<g.IndexBits | index
+}
+
+// Unpack splits a synaptic word.
+func (g Geometry) Unpack(w uint32) (weight uint16, delay, typ, index uint32) {
+	index = w & (1<<g.IndexBits - 1)
+	typ = w >> g.IndexBits & (1<<g.TypeBits - 1)
+	delay = w >> (g.TypeBits + g.IndexBits) & (1<<g.DelayBits - 1)
+	weight = uint16(w >> (g.DelayBits + g.TypeBits + g.IndexBits))
+	return
+}
+
+// PopEntry is one master-population-table entry: spikes whose key matches
+// (key & Mask) == Key find their row at Start + (key & ^Mask)·Stride words
+// into Synapses; Rows bounds the local index.
+type PopEntry struct {
+	Key, Mask uint32
+	Start     uint32
+	Stride    uint32
+	Rows      uint32
+	// Plastic rows carry STDP state (see STDP).
+	Plastic bool
+}
+
+// Row returns the word offset of the row for a matching key, and whether
+// the key's local index is within the entry.
+func (e PopEntry) Row(key uint32) (uint32, bool) {
+	local := key &^ e.Mask
+	if local >= e.Rows {
+		return 0, false
+	}
+	return e.Start + local*e.Stride, true
+}
+
+// STDP holds a core's spike-pair STDP parameters in fixed point. Plastic
+// rows are laid out as [n][last pre step][pre trace][n synaptic words]
+// (the weights in the words change as the run goes); each neuron's post
+// trace and last post step live in the neuron record (fields post_trace,
+// post_last). Traces are S1615: a spike adds 1.0.
+type STDP struct {
+	// TauPlusDecay[k] / TauMinusDecay[k] = e^{-k·dt/τ±} (U032), a lookup
+	// table as sPyNNaker's; past its end a trace has decayed to 0.
+	TauPlusDecay, TauMinusDecay []uint32
+	// Additive: APlus, AMinus are A±·w_max in stored weight units (S1615,
+	// so fractions of a weight LSB count). Multiplicative: they are A±
+	// themselves (S1615), scaled by w_max − w or w − w_min on the core.
+	APlus, AMinus  int32
+	Multiplicative bool
+	// WMin, WMax bound the stored weight.
+	WMin, WMax uint16
+}
+
+// DelayConfig is a delay-extension core's job: each incoming spike from
+// the source core (key space SourceKey/SourceMask) is re-sent after
+// Stages[k] whole rings (of Slots steps) as stage k.
+type DelayConfig struct {
+	SourceKey, SourceMask uint32
+	Slots                 uint32
+	Stages                uint32
+}
+
+// Record says what a core records.
+type Record struct {
+	// Spikes has one bit per local neuron (nil: none).
+	Spikes []uint32
+	// Vars are analogue probes.
+	Vars []RecordVar
+}
+
+// RecordVar samples one state field of some neurons every Every steps.
+type RecordVar struct {
+	Field   string
+	Every   uint32
+	Indices []uint32 // local indices
+}
+
+// Chip is one chip's multicast router table.
+type Chip struct {
+	X, Y   uint8
+	Routes []Route
+}
+
+// Route is a router entry: a packet whose key matches (key & Mask) == Key
+// goes out of every link and to every core set in Dest.
+type Route struct {
+	Key, Mask uint32
+	// Dest: bits 0 … LinkBits−1 are links, then one bit per core.
+	Dest uint32
+}
+
+// LinkBits is the number of link bits at the bottom of a route word.
+const LinkBits = 6
+
+// CoreBit returns the route bit for processor p.
+func CoreBit(p uint8) uint32 { return 1 << (LinkBits + uint32(p)) }
+
+// Core looks a core up by ID.
+func (p *Program) Core(id CoreID) (*Core, bool) {
+	for i := range p.Cores {
+		if p.Cores[i].CoreID == id {
+			return &p.Cores[i], true
+		}
+	}
+	return nil, false
+}
+
+// Chip looks a chip's router up.
+func (p *Program) Chip(x, y uint8) (*Chip, bool) {
+	for i := range p.Chips {
+		if p.Chips[i].X == x && p.Chips[i].Y == y {
+			return &p.Chips[i], true
+		}
+	}
+	return nil, false
+}
