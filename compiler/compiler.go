@@ -96,6 +96,13 @@ func sumTimings(ts []Timing) float64 {
 // CompileExpanded compiles an already expanded network (so callers that
 // replay inputs into sources can do so first).
 func CompileExpanded(exp *ir.Expanded, t *target.Target, opts Options) (*Result, error) {
+	res, _, err := compileState(exp, t, opts)
+	return res, err
+}
+
+// compileState runs the passes and also returns the compiler's state, for
+// tests that check the program against what the passes decided.
+func compileState(exp *ir.Expanded, t *target.Target, opts Options) (*Result, *state, error) {
 	s := newState(exp, t, opts)
 	res := &Result{}
 	if opts.DumpAfter == "expand" && opts.Dump != nil {
@@ -104,12 +111,12 @@ func CompileExpanded(exp *ir.Expanded, t *target.Target, opts Options) (*Result,
 	for _, p := range passes {
 		begin := time.Now()
 		if err := p.run(s); err != nil {
-			return nil, err
+			return nil, s, err
 		}
 		res.Timings = append(res.Timings, Timing{p.name, time.Since(begin).Seconds()})
 		if opts.Check && p.check != nil {
 			if err := p.check(s); err != nil {
-				return nil, fmt.Errorf("compiler: checker after pass %s: %w", p.name, err)
+				return nil, s, fmt.Errorf("compiler: checker after pass %s: %w", p.name, err)
 			}
 		}
 		if opts.DumpAfter == p.name && opts.Dump != nil {
@@ -118,5 +125,5 @@ func CompileExpanded(exp *ir.Expanded, t *target.Target, opts Options) (*Result,
 	}
 	res.Program = s.prog
 	res.Report = s.report()
-	return res, nil
+	return res, s, nil
 }

@@ -33,6 +33,25 @@ func partition(s *state) error {
 		return err
 	}
 	fi := s.fanIns()
+	// The target's default slice may need more cores than the machine has
+	// while its cores could hold more (an FPGA engine takes up to 1024
+	// neurons): then grow the default, unless the user fixed it.
+	capacity := len(s.m.Chips()) * (s.m.Cores - s.m.FirstCore)
+	start := s.t.Limits.NeuronsPerCore
+	for {
+		if err := s.partitionAt(fi, start); err != nil {
+			return err
+		}
+		if len(s.verts) <= capacity || s.opts.NeuronsPerCore > 0 || start >= s.t.Limits.MaxNeuronsPerCore {
+			return nil
+		}
+		start = min(2*start, s.t.Limits.MaxNeuronsPerCore)
+	}
+}
+
+// partitionAt slices every population starting from a default slice size.
+func (s *state) partitionAt(fi []*fanIn, start int) error {
+	s.verts = nil
 	s.popVerts = make([][]*vertex, len(s.net.Populations))
 	for i, ep := range s.exp.Populations {
 		size, reason := 0, ""
@@ -42,7 +61,7 @@ func partition(s *state) error {
 			size, reason = s.t.Limits.SourcesPerCore, "sources per core"
 		} else {
 			var err error
-			size, reason, err = s.sliceSize(i, fi[i])
+			size, reason, err = s.sliceSize(i, fi[i], start)
 			if err != nil {
 				return err
 			}
@@ -179,11 +198,14 @@ func (s *state) cyclesPerStep() int64 {
 
 // sliceSize finds the largest slice size, from the default down, at which
 // every slice of population i fits; reason names the limit that decided.
-func (s *state) sliceSize(i int, f *fanIn) (int, string, error) {
+func (s *state) sliceSize(i int, f *fanIn, start int) (int, string, error) {
 	lim := s.t.Limits
 	ep := s.exp.Populations[i]
-	n := lim.NeuronsPerCore
+	n := start
 	reason := "neurons per core"
+	if start > lim.NeuronsPerCore {
+		reason = fmt.Sprintf("neurons per core, raised from %d to fit the machine", lim.NeuronsPerCore)
+	}
 	if s.opts.NeuronsPerCore > 0 {
 		if s.opts.NeuronsPerCore > lim.MaxNeuronsPerCore {
 			return 0, "", fmt.Errorf("--neurons-per-core %d exceeds %d, the most a %s core holds", s.opts.NeuronsPerCore, lim.MaxNeuronsPerCore, s.t.Name)

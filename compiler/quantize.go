@@ -141,9 +141,9 @@ func quantize(s *state) error {
 				e = max(e, int(math.Ceil(math.Log2(need))))
 			}
 			shift := e + int(num.StateFrac)
-			if maxSum >= math.Ldexp(1, int(num.StateBits)-1-int(num.StateFrac)) {
-				return fmt.Errorf("population %s: summed %s input can reach %.4g per step; %s state (%s) cannot hold it even at the coarsest weight scale; reduce the weights or the fan-in",
-					ep.Name, typeName(ep, t), maxSum, hwUnit(ep), s.t.Numeric.State)
+			if limit := math.Ldexp(1, int(num.StateBits)-1-int(num.StateFrac)); maxSum >= limit {
+				return fmt.Errorf("population %s: summed %s input can reach %.4g%s per step, beyond the ±%g range of %s's %s state; reduce the weights or the fan-in",
+					ep.Name, typeName(ep, t), maxSum, hwUnit(ep), limit, s.t.Name, s.t.Numeric.State)
 			}
 			pq.shift[t] = uint8(shift)
 			pq.resolution[t] = math.Ldexp(1, e)
@@ -180,8 +180,8 @@ func quantize(s *state) error {
 		if counted > 0 {
 			rep.MeanRelError = sumErr / float64(counted)
 		}
-		if rep.Zeroed > 0 {
-			q.warnings = append(q.warnings, fmt.Sprintf("projection %s: %d of %d weights round to zero at the weight scale of %s (resolution %.3g %s); those synapses do nothing",
+		if rep.Zeroed > 0 && pr.Plasticity == nil { // plastic weights can grow from zero
+			q.warnings = append(q.warnings, fmt.Sprintf("projection %s: %d of %d weights round to zero at the weight scale of %s (resolution %.3g%s); those synapses do nothing",
 				pr.Name, rep.Zeroed, len(syns), ep.Name, pq.resolution[out[0].typ], hwUnit(ep)))
 		}
 		q.syn[k] = out
@@ -197,14 +197,16 @@ func typeName(ep *ir.ExpandedPopulation, t int) string {
 	return [2]string{"excitatory", "inhibitory"}[t]
 }
 
+// hwUnit is the unit of a population's input in hardware terms, with a
+// leading space ("" for NIR models, which are unitless).
 func hwUnit(ep *ir.ExpandedPopulation) string {
 	switch ep.Model {
 	case ir.IFCurrExp:
-		return "nA"
+		return " nA"
 	case ir.IFCurrDelta:
-		return "mV"
+		return " mV"
 	}
-	return "(model units)"
+	return ""
 }
 
 // quantizeRecords turns each neuron's record into words.
