@@ -50,6 +50,19 @@ func layout(s *state) error {
 		switch v.kind {
 		case program.SourceCore:
 			c.Spikes = sourceSpikes(ep, v)
+		case program.DelayCore:
+			words := (v.n + 31) / 32
+			send := make([]uint32, v.stages*words)
+			for k, row := range v.send {
+				for i, on := range row {
+					if on {
+						send[k*words+i/32] |= 1 << (i % 32)
+					}
+				}
+			}
+			c.Geometry = program.Geometry{DelayBits: delayBits, TypeBits: 1, IndexBits: uint8(s.keys.indexBits)}
+			c.Delay = &program.DelayConfig{SourceKey: v.serves.key, SourceMask: v.serves.mask,
+				Slots: uint32(s.slotDelay()), Stages: uint32(v.stages), Send: send}
 		case program.NeuronCore:
 			pq := s.q.pops[v.pop]
 			w := len(pq.layout)
@@ -106,30 +119,32 @@ type coreRows struct {
 // block is the synapses from one sender vertex onto one target vertex.
 type block struct {
 	sender  *vertex
+	key     uint32
 	plastic *ir.Projection // the plastic projection, if the block is plastic
 	rows    [][]uint32     // per local pre index
 }
 
 // buildRows packs each target vertex's incoming synapses into rows.
 func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
-	blocks := map[*vertex]map[*vertex]*block{}
+	blocks := map[*vertex]map[uint32]*block{}
 	maxRow := s.t.Limits.MaxRowLength
 	stdps := map[*vertex]*ir.Projection{}
 	for k, pr := range s.net.Projections {
 		pre, post := s.net.PopulationIndex(pr.Pre), s.net.PopulationIndex(pr.Post)
 		q := s.q.syn[k]
 		for n, syn := range s.exp.Synapses[k] {
-			a, b := s.vertexOf(pre, int(syn.Pre)), s.vertexOf(post, int(syn.Post))
+			key, a, rest := s.senderOf(pre, syn)
+			b := s.vertexOf(post, int(syn.Post))
 			if blocks[b] == nil {
-				blocks[b] = map[*vertex]*block{}
+				blocks[b] = map[uint32]*block{}
 			}
-			bl := blocks[b][a]
+			bl := blocks[b][key]
 			if bl == nil {
-				bl = &block{sender: a, rows: make([][]uint32, a.n)}
+				bl = &block{sender: a, key: key, rows: make([][]uint32, a.n)}
 				if pr.Plasticity != nil {
 					bl.plastic = pr
 				}
-				blocks[b][a] = bl
+				blocks[b][key] = bl
 			}
 			if (bl.plastic != nil) != (pr.Plasticity != nil) || bl.plastic != nil && bl.plastic != pr {
 				return nil, fmt.Errorf("projections onto %s from %s mix plastic and static (or two plastic) synapses between the same neurons' cores; soma cannot lay those out in one row yet: merge the projections or make both static",
@@ -142,7 +157,7 @@ func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
 				stdps[b] = pr
 			}
 			g := program.Geometry{DelayBits: delayBits, TypeBits: 1, IndexBits: uint8(indexBits(b.n))}
-			word := g.Word(q[n].w, uint32(syn.DelaySteps(s.dt)), uint32(q[n].typ), uint32(int(syn.Post)-b.lo))
+			word := g.Word(q[n].w, uint32(rest), uint32(q[n].typ), uint32(int(syn.Post)-b.lo))
 			local := int(syn.Pre) - a.lo
 			bl.rows[local] = append(bl.rows[local], word)
 			if len(bl.rows[local]) > maxRow {
@@ -159,7 +174,7 @@ func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
 		for _, bl := range blocks[target] {
 			senders = append(senders, bl)
 		}
-		slices.SortFunc(senders, func(x, y *block) int { return cmp.Compare(x.sender.key, y.sender.key) })
+		slices.SortFunc(senders, func(x, y *block) int { return cmp.Compare(x.key, y.key) })
 		for _, bl := range senders {
 			header := 1
 			if bl.plastic != nil {
@@ -170,7 +185,7 @@ func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
 				longest = max(longest, len(r))
 			}
 			stride := header + longest
-			e := program.PopEntry{Key: bl.sender.key, Mask: bl.sender.mask, Start: uint32(len(cr.words)),
+			e := program.PopEntry{Key: bl.key, Mask: ^uint32(1<<s.keys.indexBits - 1), Start: uint32(len(cr.words)),
 				Stride: uint32(stride), Rows: uint32(bl.sender.n), Plastic: bl.plastic != nil}
 			for _, r := range bl.rows {
 				row := make([]uint32, stride)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/somahw/soma/program"
 )
@@ -43,6 +44,7 @@ func partition(s *state) error {
 			return err
 		}
 		if len(s.verts) <= capacity || s.opts.NeuronsPerCore > 0 || start >= s.t.Limits.MaxNeuronsPerCore {
+			s.addDelayVertices()
 			return nil
 		}
 		start = min(2*start, s.t.Limits.MaxNeuronsPerCore)
@@ -79,20 +81,77 @@ func (s *state) partitionAt(fi []*fanIn, start int) error {
 	return nil
 }
 
-// checkDelays refuses delays the on-core ring cannot hold.
+// slotDelay is the longest delay the on-core ring holds (slots − 1: the
+// slot being read is the current step); a delay-extension stage adds
+// exactly this much.
+func (s *state) slotDelay() int { return s.t.Limits.DelaySlots - 1 }
+
+// split divides a delay of d steps into delay-extension stages and the
+// remainder the target core's ring applies: d = stages·slotDelay + rest,
+// 1 ≤ rest ≤ slotDelay.
+func (s *state) split(d int) (stages, rest int) {
+	D := s.slotDelay()
+	stages = (d - 1) / D
+	return stages, d - stages*D
+}
+
+// checkDelays refuses delays that even the delay extension cannot reach.
 func checkDelays(s *state) error {
-	slots := s.t.Limits.DelaySlots
+	D := s.slotDelay()
+	factor := s.t.Limits.DelayExtensionFactor
 	for k, pr := range s.net.Projections {
 		longest := 0
 		for _, syn := range s.exp.Synapses[k] {
 			longest = max(longest, syn.DelaySteps(s.dt))
 		}
-		if longest > slots-1 {
-			return fmt.Errorf("projection %s: delay of %d ticks exceeds the %d-tick on-core delay ring of %s; delay-extension cores are not implemented yet: shorten the delay to %d ticks (%s) or lengthen the timestep",
-				pr.Name, longest, slots-1, s.t.Name, slots-1, fmtSeconds(float64(slots-1)*s.dt))
+		stages, _ := s.split(longest)
+		switch {
+		case stages == 0:
+		case factor <= 1:
+			return fmt.Errorf("projection %s: delay of %d ticks exceeds the %d-tick on-core delay ring of %s, which has no delay extension; shorten the delay to %d ticks (%s) or lengthen the timestep",
+				pr.Name, longest, D, s.t.Name, D, fmtSeconds(float64(D)*s.dt))
+		case stages > factor:
+			most := (factor + 1) * D
+			return fmt.Errorf("projection %s: delay of %d ticks exceeds what %s reaches with delay extension (%d on-core + %d stages × %d = %d ticks, %s); shorten the delay or lengthen the timestep",
+				pr.Name, longest, s.t.Name, D, factor, D, most, fmtSeconds(float64(most)*s.dt))
 		}
 	}
 	return nil
+}
+
+// addDelayVertices gives every vertex with delays beyond the ring a
+// delay-extension vertex, as sPyNNaker does: it receives the vertex's
+// spikes and re-sends each one after whole multiples of the ring, on one
+// key space per stage, only for the neurons that need that stage.
+func (s *state) addDelayVertices() {
+	for k, pr := range s.net.Projections {
+		pre := s.net.PopulationIndex(pr.Pre)
+		for _, syn := range s.exp.Synapses[k] {
+			stages, _ := s.split(syn.DelaySteps(s.dt))
+			if stages == 0 {
+				continue
+			}
+			v := s.vertexOf(pre, int(syn.Pre))
+			dv := s.delayOf[v]
+			if dv == nil {
+				dv = &vertex{pop: v.pop, lo: v.lo, n: v.n, kind: program.DelayCore, serves: v, reason: "delay extension"}
+				s.delayOf[v] = dv
+			}
+			for len(dv.send) < stages {
+				dv.send = append(dv.send, make([]bool, v.n))
+			}
+			dv.stages = max(dv.stages, stages)
+			dv.send[stages-1][int(syn.Pre)-v.lo] = true
+		}
+	}
+	// In vertex order, so keys and placement stay deterministic.
+	for _, v := range slices.Clone(s.verts) {
+		if dv := s.delayOf[v]; dv != nil {
+			dv.cyclesLimit = s.cyclesPerStep()
+			dv.cycles = cost(s, "tick_overhead") + int64(dv.n*dv.stages)*cost(s, "spike_send")
+			s.verts = append(s.verts, dv)
+		}
+	}
 }
 
 func fmtSeconds(x float64) string {
@@ -237,7 +296,10 @@ func (s *state) sliceSize(i int, f *fanIn, start int) (int, string, error) {
 			}
 		}
 		if failed == "" {
-			return n, reason, nil
+			// Balance: as many cores as size n needs, evenly filled
+			// (100 neurons at 86 a core become 50 + 50, not 86 + 14).
+			cores := (ep.Size + n - 1) / n
+			return (ep.Size + cores - 1) / cores, reason, nil
 		}
 		reason = failed
 		if n == 1 {

@@ -21,11 +21,21 @@ func place(s *state) error {
 			len(s.verts), s.t.Name, capacity, len(chips), perChip)
 	}
 	slot := 0
+	put := func(v *vertex) {
+		chip := chips[slot/perChip]
+		v.x, v.y, v.p = chip[0], chip[1], s.m.FirstCore+slot%perChip
+		slot++
+	}
 	for _, pop := range order {
 		for _, v := range s.popVerts[pop] {
-			chip := chips[slot/perChip]
-			v.x, v.y, v.p = chip[0], chip[1], s.m.FirstCore+slot%perChip
-			slot++
+			put(v)
+		}
+		// A population's delay extensions sit right after it: they
+		// receive every spike it sends.
+		for _, v := range s.popVerts[pop] {
+			if dv := s.delayOf[v]; dv != nil {
+				put(dv)
+			}
 		}
 	}
 	return nil

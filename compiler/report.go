@@ -37,6 +37,7 @@ type PopulationMap struct {
 // CoreLoad is one core's memory use and estimated work per step.
 type CoreLoad struct {
 	Core        string  `json:"core"`
+	Kind        string  `json:"kind"`
 	Population  string  `json:"population"`
 	Neurons     string  `json:"neurons"`
 	DTCMBytes   int64   `json:"dtcm_bytes"`
@@ -70,12 +71,12 @@ func (s *state) report() *Report {
 	for i := range s.prog.Cores {
 		c := &s.prog.Cores[i]
 		var v *vertex
-		for _, cand := range s.popVerts[c.Pop] {
-			if cand.lo == int(c.Lo) {
+		for _, cand := range s.verts {
+			if cand.id() == c.CoreID {
 				v = cand
 			}
 		}
-		load := CoreLoad{Core: c.CoreID.String(), Population: s.popName(int(c.Pop)),
+		load := CoreLoad{Core: c.CoreID.String(), Kind: c.Kind.String(), Population: s.popName(int(c.Pop)),
 			Neurons: fmt.Sprintf("%d–%d", c.Lo, c.Lo+c.N-1), DTCMBytes: c.CoreDTCM(), SDRAMBytes: c.CoreSDRAM(s.prog.Steps)}
 		if v != nil {
 			load.Cycles, load.CycleBudget = v.cycles, v.cyclesLimit
@@ -116,9 +117,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "core\tpopulation\tneurons\tDTCM B\tSDRAM B\tcycles/step\tload\t")
+	fmt.Fprintln(tw, "core\tkind\tpopulation\tneurons\tDTCM B\tSDRAM B\tcycles/step\tload\t")
 	for _, c := range r.CoreLoads {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%.0f%%\t\n", c.Core, c.Population, c.Neurons, c.DTCMBytes, c.SDRAMBytes, c.Cycles, 100*c.Load)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%.0f%%\t\n", c.Core, c.Kind, c.Population, c.Neurons, c.DTCMBytes, c.SDRAMBytes, c.Cycles, 100*c.Load)
 	}
 	tw.Flush()
 	if len(r.Routers) > 0 {

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"slices"
 
+	"github.com/somahw/soma/ir"
 	"github.com/somahw/soma/program"
 )
 
@@ -15,42 +16,83 @@ func (s *state) vertexOf(pop, j int) *vertex {
 	return vs[min(j/vs[0].n, len(vs)-1)]
 }
 
-// computeEdges lists, for every vertex, the vertices it has synapses onto.
-func (s *state) computeEdges() {
-	set := map[*vertex]map[*vertex]bool{}
+// senderOf returns the key space a synapse's spikes arrive on and the
+// delay the target core's ring still has to apply: the pre vertex's own
+// space for short delays, else a stage of its delay extension.
+func (s *state) senderOf(pre int, syn ir.Synapse) (key uint32, v *vertex, rest int) {
+	pv := s.vertexOf(pre, int(syn.Pre))
+	stages, rest := s.split(syn.DelaySteps(s.dt))
+	if stages == 0 {
+		return pv.key, pv, rest
+	}
+	dv := s.delayOf[pv]
+	return dv.key | uint32(stages-1)<<s.keys.indexBits, dv, rest
+}
+
+// computeSenders lists every key space packets are sent on, with the
+// vertices each must reach: a vertex's own space reaches the cores it has
+// short-delay synapses onto and its delay extension; each delay stage
+// reaches the cores with synapses of that stage.
+func (s *state) computeSenders() {
+	byKey := map[uint32]*sender{}
+	mask := ^uint32(1<<s.keys.indexBits - 1)
+	get := func(v *vertex, key uint32, stage int) *sender {
+		sd := byKey[key]
+		if sd == nil {
+			sd = &sender{v: v, key: key, mask: mask, stage: stage}
+			byKey[key] = sd
+		}
+		return sd
+	}
+	targets := map[*sender]map[*vertex]bool{}
+	add := func(sd *sender, t *vertex) {
+		if targets[sd] == nil {
+			targets[sd] = map[*vertex]bool{}
+		}
+		targets[sd][t] = true
+	}
+	for _, v := range s.verts {
+		if v.kind != program.DelayCore {
+			get(v, v.key, -1)
+		}
+	}
 	for k, pr := range s.net.Projections {
 		pre, post := s.net.PopulationIndex(pr.Pre), s.net.PopulationIndex(pr.Post)
 		for _, syn := range s.exp.Synapses[k] {
-			a, b := s.vertexOf(pre, int(syn.Pre)), s.vertexOf(post, int(syn.Post))
-			if set[a] == nil {
-				set[a] = map[*vertex]bool{}
+			key, v, _ := s.senderOf(pre, syn)
+			stage := -1
+			if v.kind == program.DelayCore {
+				stage = int((key >> s.keys.indexBits) & (1<<s.keys.stageBits - 1))
+				add(get(v.serves, v.serves.key, -1), v)
 			}
-			set[a][b] = true
+			add(get(v, key, stage), s.vertexOf(post, int(syn.Post)))
 		}
 	}
-	s.edges = map[*vertex][]*vertex{}
-	for a, bs := range set {
-		for b := range bs {
-			s.edges[a] = append(s.edges[a], b)
+	s.senders = s.senders[:0]
+	for _, sd := range byKey {
+		for t := range targets[sd] {
+			sd.targets = append(sd.targets, t)
 		}
-		slices.SortFunc(s.edges[a], func(x, y *vertex) int { return cmp.Compare(x.key, y.key) })
+		slices.SortFunc(sd.targets, func(a, b *vertex) int { return compareCore(a.id(), b.id()) })
+		s.senders = append(s.senders, sd)
 	}
+	slices.SortFunc(s.senders, func(a, b *sender) int { return cmp.Compare(a.key, b.key) })
 }
 
-// route builds each chip's multicast table: for every sending vertex, a
-// shortest-path tree over working links from its chip to the chips of its
-// targets; each chip on the tree gets an entry sending to its children's
-// links and its target cores, except where default routing (out of the
-// link opposite the one the packet came in on) already does that.
+// route builds each chip's multicast table: for every key space, a
+// shortest-path tree over working links from the sending chip to the chips
+// of its targets; each chip on the tree gets an entry sending to its
+// children's links and its target cores, except where default routing (out
+// of the link opposite the one the packet came in on) already does that.
 func route(s *state) error {
-	s.computeEdges()
+	s.computeSenders()
 	s.tables = map[[2]int][]program.Route{}
 	parents := map[[2]int]map[[2]int]parentLink{}
-	for _, v := range s.verts {
-		targets := s.edges[v]
-		if len(targets) == 0 {
+	for _, sd := range s.senders {
+		if len(sd.targets) == 0 {
 			continue
 		}
+		v := sd.v
 		src := [2]int{v.x, v.y}
 		par := parents[src]
 		if par == nil {
@@ -60,7 +102,7 @@ func route(s *state) error {
 		// dest[chip] accumulates the route word; in[chip] the arrival link.
 		dest := map[[2]int]uint32{src: 0}
 		in := map[[2]int]int{src: -1}
-		for _, t := range targets {
+		for _, t := range sd.targets {
 			c := [2]int{t.x, t.y}
 			dest[c] |= program.CoreBit(uint8(t.p))
 			for c != src {
@@ -80,7 +122,7 @@ func route(s *state) error {
 			if c != src && d == 1<<program.Opposite(in[c]) {
 				continue // default routing carries it straight on
 			}
-			s.tables[c] = append(s.tables[c], program.Route{Key: v.key, Mask: v.mask, Dest: d})
+			s.tables[c] = append(s.tables[c], program.Route{Key: sd.key, Mask: sd.mask, Dest: d})
 		}
 	}
 	for c := range s.tables {
@@ -140,25 +182,24 @@ func (s *state) chipsFrom(tables map[[2]int][]program.Route) []program.Chip {
 	return out
 }
 
-// checkRoutes walks the tables: each vertex's packets reach exactly the
-// cores of its target vertices.
+// checkRoutes walks the tables: each key space's packets reach exactly
+// the cores of its targets.
 func checkRoutes(s *state) error {
 	p := &program.Program{Chips: s.chipsFrom(s.tables)}
-	for _, v := range s.verts {
-		want := []program.CoreID{}
-		for _, t := range s.edges[v] {
-			want = append(want, t.id())
-		}
-		if len(want) == 0 {
+	for _, sd := range s.senders {
+		if len(sd.targets) == 0 {
 			continue
 		}
-		got, err := p.Reach(s.m, v.id(), v.key)
-		if err != nil {
-			return fmt.Errorf("vertex %s[%d]: %w", s.popName(v.pop), v.lo, err)
+		want := []program.CoreID{}
+		for _, t := range sd.targets {
+			want = append(want, t.id())
 		}
-		slices.SortFunc(want, compareCore)
+		got, err := p.Reach(s.m, sd.v.id(), sd.key)
+		if err != nil {
+			return fmt.Errorf("vertex %s[%d]: %w", s.popName(sd.v.pop), sd.v.lo, err)
+		}
 		if !slices.Equal(got, want) {
-			return fmt.Errorf("vertex %s[%d] (key %08x) reaches %v, want %v", s.popName(v.pop), v.lo, v.key, got, want)
+			return fmt.Errorf("vertex %s[%d] (key %08x) reaches %v, want %v", s.popName(sd.v.pop), sd.v.lo, sd.key, got, want)
 		}
 	}
 	return nil
@@ -192,9 +233,9 @@ func compress(s *state) error {
 }
 
 func (s *state) mergePairs(t []program.Route, limit int) []program.Route {
-	senders := make([]program.Route, 0, len(s.verts))
-	for _, v := range s.verts {
-		senders = append(senders, program.Route{Key: v.key, Mask: v.mask})
+	senders := make([]program.Route, 0, len(s.senders))
+	for _, sd := range s.senders {
+		senders = append(senders, program.Route{Key: sd.key, Mask: sd.mask})
 	}
 	covers := func(e program.Route, sp program.Route) bool { return (sp.Key^e.Key)&e.Mask&sp.Mask == 0 }
 	for len(t) > limit {
@@ -261,12 +302,12 @@ func lookup(t []program.Route, key uint32) (uint32, bool) {
 func checkCompress(s *state) error {
 	for _, c := range sortedChips(s.tablesBefore) {
 		before, after := s.tablesBefore[c], s.tables[c]
-		for _, v := range s.verts {
-			d1, ok1 := lookup(before, v.key)
-			d2, ok2 := lookup(after, v.key)
+		for _, sd := range s.senders {
+			d1, ok1 := lookup(before, sd.key)
+			d2, ok2 := lookup(after, sd.key)
 			if d1 != d2 || ok1 != ok2 {
 				return fmt.Errorf("chip %d,%d: key %08x of %s[%d] routes to %s (matched %v) after compression, %s (matched %v) before",
-					c[0], c[1], v.key, s.popName(v.pop), v.lo, routeString(d2), ok2, routeString(d1), ok1)
+					c[0], c[1], sd.key, s.popName(sd.v.pop), sd.v.lo, routeString(d2), ok2, routeString(d1), ok1)
 			}
 		}
 	}

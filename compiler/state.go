@@ -32,9 +32,25 @@ type state struct {
 	tablesBefore map[[2]int][]program.Route
 	// layout
 	prog *program.Program
-	// edges[v] lists, per source vertex, the target vertices it has
-	// synapses onto (sorted), filled by partition.
-	edges map[*vertex][]*vertex
+	// senders are the key spaces packets are sent on, with the vertices
+	// they must reach (route fills them in).
+	senders []*sender
+	// delayOf[v] is the delay-extension vertex serving vertex v's long
+	// delays (partition).
+	delayOf map[*vertex]*vertex
+	// keys
+	keys keyLayout
+}
+
+// sender is one key space that packets are sent on: a neuron or source
+// vertex's own, or one stage of a delay-extension vertex.
+type sender struct {
+	v         *vertex
+	key, mask uint32
+	// stage is -1 for a vertex's own space, else the delay stage: packets
+	// on it arrive (stage+1)·slotDelay steps after the original spike.
+	stage   int
+	targets []*vertex
 }
 
 // vertex is one core's worth of a population: a slice [lo, lo+n).
@@ -47,6 +63,12 @@ type vertex struct {
 	x, y, p int
 	// keys
 	key, mask uint32
+	// delay extension: for a DelayCore, the vertex whose spikes it delays
+	// and how many stages it sends; send[k][i] says whether neuron i
+	// needs stage k.
+	serves *vertex
+	stages int
+	send   [][]bool
 	// estimated load, for the report
 	dtcm        int64
 	sdram       int64
@@ -62,7 +84,7 @@ func newState(exp *ir.Expanded, t *target.Target, opts Options) *state {
 	return &state{
 		opts: opts, t: t, m: program.NewMachine(t),
 		net: exp.Net, exp: exp, dt: exp.Net.Run.Timestep,
-		edges: map[*vertex][]*vertex{},
+		delayOf: map[*vertex]*vertex{},
 	}
 }
 

@@ -217,13 +217,24 @@ type STDP struct {
 	WMin, WMax uint16
 }
 
-// DelayConfig is a delay-extension core's job: each incoming spike from
-// the source core (key space SourceKey/SourceMask) is re-sent after
-// Stages[k] whole rings (of Slots steps) as stage k.
+// DelayConfig is a delay-extension core's job: a spike of neuron i that
+// arrives from the source core (key space SourceKey/SourceMask) at step n
+// is re-sent at step n + (k+1)·Slots with key Key | k<<IndexBits | i, for
+// every stage k < Stages whose Send bit for i is set. The target core's
+// ring applies the rest of the delay.
 type DelayConfig struct {
 	SourceKey, SourceMask uint32
-	Slots                 uint32
-	Stages                uint32
+	// Slots is the delay one stage adds: the longest on-core delay.
+	Slots  uint32
+	Stages uint32
+	// Send holds Stages bitmaps of ceil(N/32) words each.
+	Send []uint32
+}
+
+// Sends reports whether a delay core sends stage k for local neuron i.
+func (d *DelayConfig) Sends(k, i, n uint32) bool {
+	words := (n + 31) / 32
+	return d.Send[k*words+i/32]>>(i%32)&1 != 0
 }
 
 // Record says what a core records.

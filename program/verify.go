@@ -163,6 +163,17 @@ func (v *verifier) core(c *Core) {
 			}
 		}
 	}
+	if c.Kind == DelayCore {
+		d := c.Delay
+		switch {
+		case d == nil:
+			v.errorf("core %s: delay core without a delay configuration", c.CoreID)
+		case d.Stages == 0 || len(d.Send) != int(d.Stages)*int((c.N+31)/32):
+			v.errorf("core %s: delay core with %d stages has %d send words for %d neurons", c.CoreID, d.Stages, len(d.Send), c.N)
+		case int(d.Slots) >= g.DelaySlots() || d.Slots == 0:
+			v.errorf("core %s: delay stage of %d steps, the ring holds %d", c.CoreID, d.Slots, g.DelaySlots()-1)
+		}
+	}
 	if c.Kind == SourceCore {
 		if len(c.Spikes)%2 != 0 {
 			v.errorf("core %s: spike list has an odd number of words", c.CoreID)
@@ -299,9 +310,15 @@ func (v *verifier) routes() {
 	// population-table entry for exactly its key space.
 	want := map[[2]uint32][]CoreID{}
 	for i := range p.Cores {
-		for _, e := range p.Cores[i].PopTable {
+		c := &p.Cores[i]
+		for _, e := range c.PopTable {
 			k := [2]uint32{e.Key, e.Mask}
-			want[k] = append(want[k], p.Cores[i].CoreID)
+			want[k] = append(want[k], c.CoreID)
+		}
+		if c.Kind == DelayCore && c.Delay != nil {
+			// A delay core receives every spike of the core it serves.
+			k := [2]uint32{c.Delay.SourceKey, c.Delay.SourceMask}
+			want[k] = append(want[k], c.CoreID)
 		}
 	}
 	matched := map[[2]uint32]bool{}
@@ -349,6 +366,11 @@ func (c *Core) CoreDTCM() int64 {
 	}
 	b += 16 * int64(len(c.PopTable))
 	b += 4 * int64(len(c.Record.Spikes))
+	if c.Kind == DelayCore && c.Delay != nil {
+		// A bitmap of pending spikes per step of the longest stage.
+		b += 4 * int64((c.N+31)/32) * int64(c.Delay.Stages*c.Delay.Slots+1)
+		b += 4 * int64(len(c.Delay.Send))
+	}
 	return b
 }
 
