@@ -184,19 +184,16 @@ func expandProjection(n *Network, pr *Projection) ([]Synapse, error) {
 	case FixedProb:
 		// Geometric skipping over the pre×post index space: one draw per
 		// synapse instead of one per candidate pair.
-		total := pre.Size * post.Size
-		if total > math.MaxInt32 {
-			return nil, fmt.Errorf("projection %s: %d×%d candidate pairs is too many for fixed_probability; split the populations", pr.Name, pre.Size, post.Size)
-		}
+		total := int64(pre.Size) * int64(post.Size)
 		if c.P > 0 {
-			pairs = make([][2]int32, 0, int(float64(total)*c.P*1.1)+16)
+			pairs = make([][2]int32, 0, int(float64(total)*c.P*1.05)+16)
 		}
-		for _, k := range bernoulliSteps(conn, c.P, 0, total) {
-			i, j := int(k)/post.Size, int(k)%post.Size
+		for k := range geometricIndices(conn, c.P, total) {
+			i, j := int32(k/int64(post.Size)), int32(k%int64(post.Size))
 			if same && i == j && !c.AllowSelf {
 				continue
 			}
-			pairs = append(pairs, [2]int32{int32(i), int32(j)})
+			pairs = append(pairs, [2]int32{i, j})
 		}
 	case FixedNumberPre:
 		for j := range post.Size {
@@ -257,6 +254,37 @@ func expandProjection(n *Network, pr *Projection) ([]Synapse, error) {
 		return cmp.Or(cmp.Compare(a.Pre, b.Pre), cmp.Compare(a.Post, b.Post))
 	})
 	return syns, nil
+}
+
+// geometricIndices yields the indices in [0, total) at which independent
+// Bernoulli(p) trials succeed, in increasing order, drawing the gaps
+// between successes from the geometric distribution.
+func geometricIndices(rng *rand.Rand, p float64, total int64) func(func(int64) bool) {
+	return func(yield func(int64) bool) {
+		if p <= 0 {
+			return
+		}
+		if p >= 1 {
+			for k := range total {
+				if !yield(k) {
+					return
+				}
+			}
+			return
+		}
+		logq := math.Log1p(-p)
+		k := int64(-1)
+		for {
+			gap := math.Floor(math.Log(1-rng.Float64()) / logq)
+			if gap >= float64(total-k) {
+				return
+			}
+			k += 1 + int64(gap)
+			if k >= total || !yield(k) {
+				return
+			}
+		}
+	}
 }
 
 func exclude(on bool, i int) int {

@@ -360,3 +360,28 @@ func TestDecodeBadTags(t *testing.T) {
 		t.Errorf("presence byte 7: error %v, want one about a presence byte", err)
 	}
 }
+
+// TestProgramOpts checks that the comparison TestRoundTrip relies on does
+// see a changed word, a changed field and a nil pointer.
+func TestProgramOpts(t *testing.T) {
+	mutations := map[string]func(p *program.Program){
+		"synaptic word": func(p *program.Program) { p.Cores[1].Synapses[3]++ },
+		"neuron word":   func(p *program.Program) { p.Cores[1].Neurons = p.Cores[1].Neurons[:8] },
+		"key":           func(p *program.Program) { p.Cores[0].Key++ },
+		"stdp":          func(p *program.Program) { p.Cores[1].Plastic = nil },
+		"empty routes":  func(p *program.Program) { p.Chips[0].Routes = nil },
+	}
+	for name, mutate := range mutations {
+		p, q := handmade(), handmade()
+		mutate(q)
+		if cmp.Diff(p, q, programOpts...) == "" {
+			t.Errorf("%s: a changed program compares equal", name)
+		}
+	}
+	p, q := handmade(), handmade()
+	q.Chips[1].Routes = []program.Route{}
+	q.Cores[0].Neurons = []uint32{}
+	if diff := cmp.Diff(p, q, programOpts...); diff != "" {
+		t.Errorf("nil and empty slices compare different:\n%s", diff)
+	}
+}

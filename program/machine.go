@@ -36,7 +36,7 @@ type Machine struct {
 // NewMachine describes one board of a target.
 func NewMachine(t *target.Target) *Machine {
 	m := &Machine{
-		Target: t, Width: t.Machine.Width, Height: t.Machine.Height,
+		Target: t, Width: t.Machine.Width, Height: t.Machine.Height, Wrap: t.Machine.Wrap,
 		chips:         map[[2]int]bool{},
 		FirstCore:     t.Machine.MonitorCoresPerChip,
 		Cores:         t.Machine.CoresPerChip,

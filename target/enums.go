@@ -112,9 +112,13 @@ const (
 	LayoutGrid Layout = "grid"
 	// LayoutSpiNN5 is the 48-chip hexagonal SpiNN-5 board in an 8×8 footprint.
 	LayoutSpiNN5 Layout = "spinn5"
+	// LayoutSpiNN5Triads is whole triads of SpiNN-5 boards: three boards
+	// tile a 12×12 torus, so a Width×Height machine (multiples of 12) has
+	// every chip and, with wrap, its edges joined.
+	LayoutSpiNN5Triads Layout = "spinn5_triads"
 )
 
-var layoutValues = []string{string(LayoutGrid), string(LayoutSpiNN5)}
+var layoutValues = []string{string(LayoutGrid), string(LayoutSpiNN5), string(LayoutSpiNN5Triads)}
 
 // UnmarshalText accepts only the known layouts.
 func (l *Layout) UnmarshalText(b []byte) error {

@@ -316,7 +316,7 @@ func TestBuiltinUnknownName(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	want := `unknown target "zcu012" (known: spinn3, spinn5, ultra96, zcu102, zcu104); did you mean zcu102?`
+	want := `unknown target "zcu012" (known: spinn3, spinn5, spinn5x3, ultra96, zcu102, zcu104); did you mean zcu102?`
 	if diff := cmp.Diff(want, err.Error()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -44,6 +44,7 @@ func TestOneLine(t *testing.T) {
 	want := []string{
 		"spinn3    spinnaker  SpiNN-3 board: 4 chips, 68 application cores, 1 ms",
 		"spinn5    spinnaker  SpiNN-5 board: 48 chips, 816 application cores, 1 ms",
+		"spinn5x3  spinnaker  SpiNN-5 x3 board: 144 chips, 2448 application cores, 1 ms",
 		"ultra96   fpga       Ultra96 board (xczu3eg-sbva484-1-e): 4 engines × 256 neurons at 200 MHz, 1 ms",
 		"zcu102    fpga       ZCU102 board (xczu9eg-ffvb1156-2-e): 16 engines × 256 neurons at 200 MHz, 1 ms",
 		"zcu104    fpga       ZCU104 board (xczu7ev-ffvc1156-2-e): 8 engines × 256 neurons at 200 MHz, 1 ms",

@@ -63,6 +63,11 @@ type Machine struct {
 	// CoresPerChip counts every core, monitor included (SpiNNaker: 18). On an
 	// FPGA a "chip" is the device and a "core" is a neuron engine.
 	CoresPerChip int `json:"cores_per_chip"`
+	// Wrap joins opposite edges of the footprint (a torus), as the links of
+	// a triad of SpiNN-5 boards do; one board does not wrap.
+	Wrap bool `json:"wrap,omitempty"`
+	// Boards is the number of boards the machine is made of (1 if unset).
+	Boards int `json:"boards,omitempty"`
 	// MonitorCoresPerChip are cores the system keeps for itself (SpiNNaker: 1, running SCAMP).
 	MonitorCoresPerChip int `json:"monitor_cores_per_chip"`
 	// ClockHz is the core clock (FPGA: the neuron-engine clock, a design choice).

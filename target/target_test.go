@@ -9,7 +9,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"spinn3", "spinn5", "ultra96", "zcu102", "zcu104"}
+	want := []string{"spinn3", "spinn5", "spinn5x3", "ultra96", "zcu102", "zcu104"}
 	if diff := cmp.Diff(want, Names()); diff != "" {
 		t.Errorf("Names() (-want +got):\n%s", diff)
 	}
@@ -108,6 +108,7 @@ func TestSpiNNakerFacts(t *testing.T) {
 	}{
 		{"spinn3", spin(4)},
 		{"spinn5", spin(48)},
+		{"spinn5x3", spin(144)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tg, err := Load(tc.name)

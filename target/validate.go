@@ -76,6 +76,9 @@ func (t *Target) validateMachine(c *checker) {
 	}
 	c.positive("machine.width", int64(m.Width))
 	c.positive("machine.height", int64(m.Height))
+	if m.Layout == LayoutSpiNN5Triads && (m.Width%12 != 0 || m.Height%12 != 0 || m.Width == 0 || m.Height == 0) {
+		c.failf("machine.width", "a spinn5_triads machine is whole triads: width and height must be multiples of 12, got %dx%d", m.Width, m.Height)
+	}
 	if m.Layout == LayoutSpiNN5 && (m.Width != 8 || m.Height != 8) {
 		c.failf("machine.layout", "spinn5 layout needs an 8×8 footprint, got %d×%d", m.Width, m.Height)
 	}
