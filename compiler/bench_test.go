@@ -91,4 +91,3 @@ func samplePeak(done chan struct{}) uint64 {
 		}
 	}
 }
-

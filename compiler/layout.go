@@ -116,92 +116,148 @@ type coreRows struct {
 	stdp  *program.STDP
 }
 
-// block is the synapses from one sender vertex onto one target vertex.
-type block struct {
-	sender  *vertex
-	key     uint32
-	plastic *ir.Projection // the plastic projection, if the block is plastic
-	rows    [][]uint32     // per local pre index
+// incoming is one synapse as its target core stores it: the key space it
+// arrives on, the pre neuron's local index there, and its word.
+type incoming struct {
+	key   uint32
+	local uint32
+	word  uint32
+	proj  int32
 }
 
-// buildRows packs each target vertex's incoming synapses into rows.
+// buildRows packs each target vertex's incoming synapses into rows, one
+// block of rows per key space that reaches it. Synapses are gathered per
+// target in one pass (no per-row allocation), then sorted by key and pre
+// neuron; within a row they keep the network's order.
 func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
-	blocks := map[*vertex]map[uint32]*block{}
+	index := make(map[*vertex]int, len(s.verts))
+	for i, v := range s.verts {
+		index[v] = i
+	}
+	in := make([][]incoming, len(s.verts))
+	plasticOn := make([]*ir.Projection, len(s.verts))
 	maxRow := s.t.Limits.MaxRowLength
-	stdps := map[*vertex]*ir.Projection{}
 	for k, pr := range s.net.Projections {
 		pre, post := s.net.PopulationIndex(pr.Pre), s.net.PopulationIndex(pr.Post)
 		q := s.q.syn[k]
 		for n, syn := range s.exp.Synapses[k] {
 			key, a, rest := s.senderOf(pre, syn)
 			b := s.vertexOf(post, int(syn.Post))
-			if blocks[b] == nil {
-				blocks[b] = map[uint32]*block{}
-			}
-			bl := blocks[b][key]
-			if bl == nil {
-				bl = &block{sender: a, key: key, rows: make([][]uint32, a.n)}
-				if pr.Plasticity != nil {
-					bl.plastic = pr
-				}
-				blocks[b][key] = bl
-			}
-			if (bl.plastic != nil) != (pr.Plasticity != nil) || bl.plastic != nil && bl.plastic != pr {
-				return nil, fmt.Errorf("projections onto %s from %s mix plastic and static (or two plastic) synapses between the same neurons' cores; soma cannot lay those out in one row yet: merge the projections or make both static",
-					s.popName(post), s.popName(pre))
-			}
+			ti := index[b]
 			if pr.Plasticity != nil {
-				if other := stdps[b]; other != nil && *other.Plasticity != *pr.Plasticity {
+				if other := plasticOn[ti]; other != nil && *other.Plasticity != *pr.Plasticity {
 					return nil, fmt.Errorf("projections %s and %s onto %s use different STDP rules; a core holds one rule", other.Name, pr.Name, s.popName(post))
 				}
-				stdps[b] = pr
+				plasticOn[ti] = pr
 			}
 			g := program.Geometry{DelayBits: delayBits, TypeBits: 1, IndexBits: uint8(indexBits(b.n))}
-			word := g.Word(q[n].w, uint32(rest), uint32(q[n].typ), uint32(int(syn.Post)-b.lo))
-			local := int(syn.Pre) - a.lo
-			bl.rows[local] = append(bl.rows[local], word)
-			if len(bl.rows[local]) > maxRow {
-				return nil, fmt.Errorf("projection %s: neuron %d of %s has more than %d synapses onto the %d neurons of %s on one core (the most a row holds on %s); split the post population (--neurons-per-core) or reduce fan-out",
-					pr.Name, syn.Pre, s.popName(pre), maxRow, b.n, s.popName(post), s.t.Name)
-			}
+			in[ti] = append(in[ti], incoming{key: key, local: uint32(int(syn.Pre) - a.lo), proj: int32(k),
+				word: g.Word(q[n].w, uint32(rest), uint32(q[n].typ), uint32(int(syn.Post)-b.lo))})
 		}
 	}
 	out := map[*vertex]*coreRows{}
-	for _, target := range s.verts {
+	keyMask := ^uint32(1<<s.keys.indexBits - 1)
+	for ti, target := range s.verts {
 		cr := &coreRows{}
 		out[target] = cr
-		var senders []*block
-		for _, bl := range blocks[target] {
-			senders = append(senders, bl)
+		syns := in[ti]
+		in[ti] = nil
+		slices.SortStableFunc(syns, func(x, y incoming) int { return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.local, y.local)) })
+		for start := 0; start < len(syns); {
+			end := start
+			for end < len(syns) && syns[end].key == syns[start].key {
+				end++
+			}
+			blk := syns[start:end]
+			start = end
+			plastic := s.net.Projections[blk[0].proj].Plasticity != nil
+			for _, x := range blk {
+				if (s.net.Projections[x.proj].Plasticity != nil) != plastic {
+					return nil, fmt.Errorf("projections %s and %s onto %s mix plastic and static synapses from the same pre-synaptic core; soma cannot lay those out in one row yet: make both plastic or both static",
+						s.net.Projections[blk[0].proj].Name, s.net.Projections[x.proj].Name, s.popName(target.pop))
+				}
+			}
+			if err := s.appendBlock(cr, blk, target, plastic, keyMask, maxRow); err != nil {
+				return nil, err
+			}
 		}
-		slices.SortFunc(senders, func(x, y *block) int { return cmp.Compare(x.key, y.key) })
-		for _, bl := range senders {
-			header := 1
-			if bl.plastic != nil {
-				header = 3
-			}
-			longest := 0
-			for _, r := range bl.rows {
-				longest = max(longest, len(r))
-			}
-			stride := header + longest
-			e := program.PopEntry{Key: bl.key, Mask: ^uint32(1<<s.keys.indexBits - 1), Start: uint32(len(cr.words)),
-				Stride: uint32(stride), Rows: uint32(bl.sender.n), Plastic: bl.plastic != nil}
-			for _, r := range bl.rows {
-				row := make([]uint32, stride)
-				row[0] = uint32(len(r))
-				// Plastic rows: words 1 and 2 (last pre step, pre trace)
-				// start at zero.
-				copy(row[header:], r)
-				cr.words = append(cr.words, row...)
-			}
-			cr.table = append(cr.table, e)
-		}
-		if pr := stdps[target]; pr != nil {
+		if pr := plasticOn[ti]; pr != nil {
 			cr.stdp = s.stdpParams(pr, target)
 		}
 	}
 	return out, nil
+}
+
+// appendBlock lays out the rows of one key space on a core, padded to the
+// longest row or behind a row directory, whichever takes fewer words.
+func (s *state) appendBlock(cr *coreRows, blk []incoming, target *vertex, plastic bool, keyMask uint32, maxRow int) error {
+	header := 1
+	if plastic {
+		header = 3
+	}
+	// One row per neuron of the sending vertex.
+	rows := s.senderByKey[blk[0].key].v.n
+	lengths := make([]int, rows)
+	longest := 0
+	for _, x := range blk {
+		lengths[x.local]++
+		if lengths[x.local] > maxRow {
+			pr := s.net.Projections[x.proj]
+			return fmt.Errorf("projection %s: neuron %d of %s has more than %d synapses onto the %d neurons of %s on one core (the most a row holds on %s); split the post population (--neurons-per-core) or reduce fan-out",
+				pr.Name, s.senderByKey[x.key].v.lo+int(x.local), pr.Pre, maxRow, target.n, s.popName(target.pop), s.t.Name)
+		}
+		longest = max(longest, lengths[x.local])
+	}
+	nonEmpty := 0
+	for _, n := range lengths {
+		if n > 0 {
+			nonEmpty++
+		}
+	}
+	padded := rows * (header + longest)
+	bitmap := (rows + 31) / 32
+	sparse := bitmap + nonEmpty*(1+header) + len(blk)
+	e := program.PopEntry{Key: blk[0].key, Mask: keyMask, Start: uint32(len(cr.words)), Rows: uint32(rows), Plastic: plastic}
+	base := len(cr.words)
+	if padded <= sparse {
+		e.Stride = uint32(header + longest)
+		cr.words = slices.Grow(cr.words, padded)
+		cr.words = cr.words[:base+padded]
+		clear(cr.words[base:])
+		next := make([]int, rows) // words written per row so far
+		for _, x := range blk {
+			at := base + int(x.local)*(header+longest)
+			cr.words[at+header+next[x.local]] = x.word
+			next[x.local]++
+		}
+		for r := range rows {
+			cr.words[base+r*(header+longest)] = uint32(lengths[r])
+		}
+	} else {
+		cr.words = slices.Grow(cr.words, sparse)
+		cr.words = cr.words[:base+sparse]
+		clear(cr.words[base:])
+		off := bitmap + nonEmpty
+		starts := make([]int, rows)
+		k := 0
+		for r := range rows {
+			if lengths[r] == 0 {
+				continue
+			}
+			cr.words[base+r/32] |= 1 << (r % 32)
+			cr.words[base+bitmap+k] = uint32(off)
+			cr.words[base+off] = uint32(lengths[r])
+			starts[r] = base + off + header
+			off += header + lengths[r]
+			k++
+		}
+		for _, x := range blk {
+			cr.words[starts[x.local]] = x.word
+			starts[x.local]++
+		}
+	}
+	cr.table = append(cr.table, e)
+	return nil
 }
 
 // stdpTableLen is how many steps the trace decay tables cover: past it a

@@ -77,6 +77,7 @@ func (s *state) computeSenders() {
 		s.senders = append(s.senders, sd)
 	}
 	slices.SortFunc(s.senders, func(a, b *sender) int { return cmp.Compare(a.key, b.key) })
+	s.senderByKey = byKey
 }
 
 // route builds each chip's multicast table: for every key space, a

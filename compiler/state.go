@@ -34,7 +34,8 @@ type state struct {
 	prog *program.Program
 	// senders are the key spaces packets are sent on, with the vertices
 	// they must reach (route fills them in).
-	senders []*sender
+	senders     []*sender
+	senderByKey map[uint32]*sender
 	// delayOf[v] is the delay-extension vertex serving vertex v's long
 	// delays (partition).
 	delayOf map[*vertex]*vertex

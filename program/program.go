@@ -14,7 +14,10 @@
 //     searched with (key & Mask) == Key, as sPyNNaker's population_table.
 package program
 
-import "fmt"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // FormatVersion is the version of the binary serialisation (Encode).
 const FormatVersion = 1
@@ -178,8 +181,17 @@ func (g Geometry) Unpack(w uint32) (weight uint16, delay, typ, index uint32) {
 }
 
 // PopEntry is one master-population-table entry: spikes whose key matches
-// (key & Mask) == Key find their row at Start + (key & ^Mask)·Stride words
-// into Synapses; Rows bounds the local index.
+// (key & Mask) == Key have their row in Synapses, found by the local index
+// key & ^Mask (< Rows). Two layouts, whichever is smaller per entry:
+//   - padded (Stride > 0): row i starts at Start + i·Stride;
+//   - sparse (Stride == 0): at Start a bitmap of ceil(Rows/32) words marks
+//     the rows that have synapses; then one word per marked row, its
+//     offset from Start, in row order. An unmarked row has no synapses on
+//     this core. Sparse blocks (a pre neuron reaching few of the core's
+//     neurons) would otherwise waste most words on padding.
+//
+// A row starts with its length n (plastic rows: n, last pre step, pre
+// trace), then n synaptic words.
 type PopEntry struct {
 	Key, Mask uint32
 	Start     uint32
@@ -189,14 +201,61 @@ type PopEntry struct {
 	Plastic bool
 }
 
-// Row returns the word offset of the row for a matching key, and whether
-// the key's local index is within the entry.
-func (e PopEntry) Row(key uint32) (uint32, bool) {
+// Header is the number of words before a row's synaptic words.
+func (e PopEntry) Header() uint32 {
+	if e.Plastic {
+		return 3
+	}
+	return 1
+}
+
+// BitmapWords is the size of a sparse entry's row bitmap.
+func (e PopEntry) BitmapWords() uint32 { return (e.Rows + 31) / 32 }
+
+// Row returns the word offset in synapses of the row for a matching key.
+// ok is false when the key's local index is past the entry, when a sparse
+// entry has no row for it (the spike has no synapses on this core), or
+// when the entry points outside synapses.
+func (e PopEntry) Row(key uint32, synapses []uint32) (at uint32, ok bool) {
 	local := key &^ e.Mask
 	if local >= e.Rows {
 		return 0, false
 	}
-	return e.Start + local*e.Stride, true
+	if e.Stride > 0 {
+		return e.Start + local*e.Stride, true
+	}
+	bm := uint64(e.Start)
+	words := uint64(e.BitmapWords())
+	if bm+words > uint64(len(synapses)) {
+		return 0, false
+	}
+	word := synapses[bm+uint64(local/32)]
+	if word>>(local%32)&1 == 0 {
+		return 0, false
+	}
+	rank := uint64(bits.OnesCount32(word & (1<<(local%32) - 1)))
+	for w := range uint64(local / 32) {
+		rank += uint64(bits.OnesCount32(synapses[bm+w]))
+	}
+	dir := bm + words + rank
+	if dir >= uint64(len(synapses)) {
+		return 0, false
+	}
+	pos := bm + uint64(synapses[dir])
+	if pos >= uint64(len(synapses)) {
+		return 0, false
+	}
+	return uint32(pos), true
+}
+
+// HasRow reports whether a sparse entry has a row for the local index
+// (padded entries have every row).
+func (e PopEntry) HasRow(local uint32, synapses []uint32) bool {
+	if e.Stride > 0 {
+		return local < e.Rows
+	}
+	i := uint64(e.Start) + uint64(local/32)
+	return local < e.Rows && i < uint64(len(synapses)) && synapses[i]>>(local%32)&1 != 0
 }
 
 // STDP holds a core's spike-pair STDP parameters in fixed point. Plastic

@@ -137,20 +137,28 @@ func (v *verifier) core(c *Core) {
 		if e.Key&^e.Mask != 0 {
 			v.errorf("core %s: population table entry %d: key %08x has bits outside mask %08x", c.CoreID, i, e.Key, e.Mask)
 		}
-		header := uint32(1)
-		if e.Plastic {
-			header = 3
+		header := e.Header()
+		end := uint64(e.Start) + uint64(e.Rows)*uint64(e.Stride)
+		if e.Stride == 0 {
+			end = uint64(e.Start) + uint64(e.BitmapWords())
 		}
-		if e.Stride < header || uint64(e.Start)+uint64(e.Rows)*uint64(e.Stride) > uint64(len(c.Synapses)) {
+		if e.Stride > 0 && e.Stride < header || end > uint64(len(c.Synapses)) {
 			v.errorf("core %s: population table entry %d (key %08x): rows %d × stride %d from %d exceed the %d-word synaptic matrix",
 				c.CoreID, i, e.Key, e.Rows, e.Stride, e.Start, len(c.Synapses))
 			continue
 		}
 		for r := range e.Rows {
-			at := e.Start + r*e.Stride
+			if !e.HasRow(r, c.Synapses) {
+				continue
+			}
+			at, ok := e.Row(e.Key|r, c.Synapses)
+			if !ok || uint64(at)+uint64(header) > uint64(len(c.Synapses)) {
+				v.errorf("core %s: key %08x row %d: directory points outside the synaptic matrix", c.CoreID, e.Key, r)
+				break
+			}
 			n := c.Synapses[at]
-			if n > e.Stride-header {
-				v.errorf("core %s: key %08x row %d: length %d exceeds its stride %d", c.CoreID, e.Key, r, n, e.Stride-header)
+			if e.Stride > 0 && n > e.Stride-header || uint64(at)+uint64(header)+uint64(n) > uint64(len(c.Synapses)) {
+				v.errorf("core %s: key %08x row %d: length %d runs past its space", c.CoreID, e.Key, r, n)
 				continue
 			}
 			for _, w := range c.Synapses[at+header : at+header+n] {

@@ -75,29 +75,33 @@ func localSender(t *testing.T, p *program.Program) *program.Core {
 	return nil
 }
 
-// rowWord returns the offset of the first synaptic word of a static row
-// on a neuron core with fewer neurons than its index bits can name.
-func rowWord(t *testing.T, p *program.Program) (*program.Core, int) {
+// rowWord returns the offset of the first synaptic word of a row of a
+// padded (Stride > 0), static population-table entry on a neuron core with
+// fewer neurons than its index bits can name, and that entry. Only padded
+// entries are used: their layout (row r at Start + r·Stride) is the one
+// the tests can rely on as the sparse layout evolves.
+func rowWord(t *testing.T, p *program.Program) (*program.Core, int, *program.PopEntry) {
 	t.Helper()
 	for i := range p.Cores {
 		c := &p.Cores[i]
 		if c.Kind != program.NeuronCore || uint64(c.N) >= 1<<c.Geometry.IndexBits {
 			continue
 		}
-		for _, e := range c.PopTable {
-			if e.Plastic {
+		for k := range c.PopTable {
+			e := &c.PopTable[k]
+			if e.Plastic || e.Stride == 0 {
 				continue
 			}
 			for r := range e.Rows {
 				at := e.Start + r*e.Stride
 				if c.Synapses[at] > 0 {
-					return c, int(at) + 1
+					return c, int(at) + 1, e
 				}
 			}
 		}
 	}
-	t.Fatal("no neuron core with a non-empty static row and spare index bits")
-	return nil, 0
+	t.Fatal("no neuron core with a non-empty padded static row and spare index bits")
+	return nil, 0, nil
 }
 
 func TestVerifyMutations(t *testing.T) {
@@ -154,25 +158,24 @@ func TestVerifyMutations(t *testing.T) {
 			return []string{fmt.Sprintf("core %s: key space of 4 keys (mask %08x) cannot hold %d", c.CoreID, c.Mask, c.N)}
 		}},
 		{"population table entry past the matrix", func(t *testing.T, p *program.Program) []string {
-			c, _ := rowWord(t, p)
-			e := &c.PopTable[len(c.PopTable)-1]
+			c, _, e := rowWord(t, p)
 			e.Rows += uint32(len(c.Synapses))
 			return []string{fmt.Sprintf("core %s: population table entry %d (key %08x): rows %d × stride %d from %d exceed the %d-word synaptic matrix",
-				c.CoreID, len(c.PopTable)-1, e.Key, e.Rows, e.Stride, e.Start, len(c.Synapses))}
+				c.CoreID, slices.Index(c.PopTable, *e), e.Key, e.Rows, e.Stride, e.Start, len(c.Synapses))}
 		}},
 		{"population table start past the matrix", func(t *testing.T, p *program.Program) []string {
-			c, _ := rowWord(t, p)
-			c.PopTable[0].Start = uint32(len(c.Synapses))
-			return []string{"exceed the", "synaptic matrix"}
+			c, _, e := rowWord(t, p)
+			e.Start = uint32(len(c.Synapses))
+			return []string{fmt.Sprintf("core %s: population table entry %d (key %08x)", c.CoreID, slices.Index(c.PopTable, *e), e.Key), "exceed the", "synaptic matrix"}
 		}},
 		{"population table huge stride", func(t *testing.T, p *program.Program) []string {
 			// Start + Rows·Stride overflows 32 bits.
-			c, _ := rowWord(t, p)
-			c.PopTable[0].Stride = 1 << 31
-			return []string{"exceed the", "synaptic matrix"}
+			c, _, e := rowWord(t, p)
+			e.Stride = 1 << 31
+			return []string{fmt.Sprintf("core %s: population table entry %d (key %08x)", c.CoreID, slices.Index(c.PopTable, *e), e.Key), "exceed the", "synaptic matrix"}
 		}},
 		{"population table unsorted", func(t *testing.T, p *program.Program) []string {
-			c, _ := rowWord(t, p)
+			c, _, _ := rowWord(t, p)
 			if len(c.PopTable) < 2 {
 				t.Skip("core has one entry")
 			}
@@ -180,23 +183,24 @@ func TestVerifyMutations(t *testing.T) {
 			return []string{fmt.Sprintf("core %s: population table not sorted by key at entry 1", c.CoreID)}
 		}},
 		{"population table key outside its mask", func(t *testing.T, p *program.Program) []string {
-			c, _ := rowWord(t, p)
+			c, _, _ := rowWord(t, p)
 			c.PopTable[0].Key |= 1
 			return []string{fmt.Sprintf("core %s: population table entry 0: key %08x has bits outside mask", c.CoreID, c.PopTable[0].Key)}
 		}},
 		{"row longer than its stride", func(t *testing.T, p *program.Program) []string {
-			c, at := rowWord(t, p)
-			c.Synapses[at-1] = c.PopTable[0].Stride
-			return []string{fmt.Sprintf("core %s", c.CoreID), "exceeds its stride"}
+			c, at, e := rowWord(t, p)
+			c.Synapses[at-1] = e.Stride
+			r := (uint32(at-1) - e.Start) / e.Stride
+			return []string{fmt.Sprintf("core %s: key %08x row %d: length %d", c.CoreID, e.Key, r, e.Stride)}
 		}},
 		{"synaptic word names neuron ≥ N", func(t *testing.T, p *program.Program) []string {
-			c, at := rowWord(t, p)
+			c, at, _ := rowWord(t, p)
 			w, d, ty, _ := c.Geometry.Unpack(c.Synapses[at])
 			c.Synapses[at] = c.Geometry.Word(w, d, ty, c.N)
 			return []string{fmt.Sprintf("core %s", c.CoreID), fmt.Sprintf("names neuron %d of %d", c.N, c.N)}
 		}},
 		{"synaptic word with delay 0", func(t *testing.T, p *program.Program) []string {
-			c, at := rowWord(t, p)
+			c, at, _ := rowWord(t, p)
 			w, _, ty, i := c.Geometry.Unpack(c.Synapses[at])
 			c.Synapses[at] = c.Geometry.Word(w, 0, ty, i)
 			return []string{fmt.Sprintf("core %s", c.CoreID), "delay 0"}
@@ -207,6 +211,9 @@ func TestVerifyMutations(t *testing.T) {
 			for i := range p.Cores {
 				c := &p.Cores[i]
 				for _, e := range c.PopTable {
+					if e.Stride == 0 || e.Plastic || e.Rows == 0 {
+						continue
+					}
 					at := e.Start
 					for _, w := range c.Synapses[at+1 : at+1+c.Synapses[at]] {
 						if _, _, ty, _ := c.Geometry.Unpack(w); ty == 1 {
@@ -221,17 +228,17 @@ func TestVerifyMutations(t *testing.T) {
 			return nil
 		}},
 		{"more neurons than index bits", func(t *testing.T, p *program.Program) []string {
-			c, _ := rowWord(t, p)
+			c, _, _ := rowWord(t, p)
 			c.Geometry.IndexBits = 2
 			return []string{fmt.Sprintf("core %s: %d neurons do not fit 2 index bits", c.CoreID, c.N)}
 		}},
 		{"synaptic word wider than 32 bits", func(t *testing.T, p *program.Program) []string {
-			c, _ := rowWord(t, p)
+			c, _, _ := rowWord(t, p)
 			c.Geometry.DelayBits = 12
 			return []string{fmt.Sprintf("core %s: synaptic word needs", c.CoreID), "more than 32"}
 		}},
 		{"neuron region size", func(t *testing.T, p *program.Program) []string {
-			c, _ := rowWord(t, p)
+			c, _, _ := rowWord(t, p)
 			c.Neurons = c.Neurons[:len(c.Neurons)-1]
 			return []string{fmt.Sprintf("core %s: neuron region has %d words", c.CoreID, len(c.Neurons))}
 		}},
@@ -327,7 +334,7 @@ func TestVerifyMutations(t *testing.T) {
 			return []string{fmt.Sprintf("chip %d,%d: %d router entries, the router holds %d", ch.X, ch.Y, m.RouterEntries+1, m.RouterEntries)}
 		}},
 		{"DTCM overflow", func(t *testing.T, p *program.Program) []string {
-			c, _ := rowWord(t, p)
+			c, _, _ := rowWord(t, p)
 			words := int(m.DTCMBytes)/(4*int(c.N)) + 1
 			c.Layout = make([]program.Field, words)
 			for i := range c.Layout {
@@ -361,7 +368,7 @@ func TestVerifyMutations(t *testing.T) {
 			return []string{fmt.Sprintf("core %s: holds no neurons", c.CoreID)}
 		}},
 		{"rows for a key no core sends", func(t *testing.T, p *program.Program) []string {
-			c, _ := rowWord(t, p)
+			c, _, _ := rowWord(t, p)
 			c.PopTable[0].Key = 0x7ff00000
 			return []string{"have rows for key 7ff00000", "which no core sends"}
 		}},
@@ -458,5 +465,76 @@ func TestVerifyExamples(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	}
+}
+
+// TestVerifyWholeKeySpace: a core sends on Key | i for each of its N
+// neurons, but Verify follows only Key | 0 through the routers. A table
+// whose entry matches neuron 0's key alone (or whose earlier entry diverts
+// another neuron's key) drops or misdelivers the other neurons' spikes,
+// and Verify must say so.
+func TestVerifyWholeKeySpace(t *testing.T) {
+	valid, m := twoChip(t)
+	b := encode(t, valid)
+	tests := []struct {
+		name   string
+		mutate func(t *testing.T, p *program.Program) *program.Core
+	}{
+		{"entry matches neuron 0 only", func(t *testing.T, p *program.Program) *program.Core {
+			c := localSender(t, p)
+			ch, i := routeOf(t, p, c.X, c.Y, c)
+			ch.Routes[i].Mask = 0xffffffff // key | 0 still matches; key | 1 … do not
+			return c
+		}},
+		{"earlier entry diverts the last neuron", func(t *testing.T, p *program.Program) *program.Core {
+			c := localSender(t, p)
+			ch, _ := routeOf(t, p, c.X, c.Y, c)
+			ch.Routes = slices.Insert(ch.Routes, 0, program.Route{Key: c.Key | (c.N - 1), Mask: 0xffffffff, Dest: 0})
+			return c
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := program.Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := tt.mutate(t, p)
+			last := c.Key | (c.N - 1)
+			want := receivers(p)[[2]uint32{c.Key, c.Mask}]
+			if got, err := p.Reach(m, c.CoreID, last); err == nil && slices.Equal(got, want) {
+				t.Fatalf("the mutation did not break delivery of key %08x", last)
+			}
+			if got, err := p.Reach(m, c.CoreID, c.Key); err != nil || !slices.Equal(got, want) {
+				t.Fatalf("the mutation broke delivery of neuron 0's key too: %v, %v", got, err)
+			}
+			if err := p.Verify(m); err == nil {
+				t.Errorf("Verify passed, but core %s's neuron %d (key %08x) no longer reaches its targets", c.CoreID, c.N-1, last)
+			}
+		})
+	}
+}
+
+// TestVerifyNoRowsNoDelivery: Verify promises that nothing arrives where
+// it has no row, but it skips senders with no rows anywhere, so their
+// packets may be routed to any core.
+func TestVerifyNoRowsNoDelivery(t *testing.T) {
+	p, m := twoChip(t)
+	c := localSender(t, p)
+	// Delete every row for c's key space; the routes still deliver it.
+	for i := range p.Cores {
+		q := &p.Cores[i]
+		q.PopTable = slices.DeleteFunc(q.PopTable, func(e program.PopEntry) bool { return e.Key == c.Key && e.Mask == c.Mask })
+	}
+	got, err := p.Reach(m, c.CoreID, c.Key)
+	if err != nil || len(got) == 0 {
+		t.Fatalf("expected c's packets still to be delivered: %v, %v", got, err)
+	}
+	err = p.Verify(m)
+	if err == nil {
+		t.Fatalf("Verify passed, but core %s's packets (key %08x) arrive at %v, which have no rows for them", c.CoreID, c.Key, got)
+	}
+	if !strings.Contains(err.Error(), c.CoreID.String()) {
+		t.Errorf("error does not name core %s:\n%v", c.CoreID, err)
 	}
 }
