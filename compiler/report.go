@@ -107,8 +107,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // WriteText writes the report for people.
 func (r *Report) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "%s on %s: %d cores on %d chips, %d synapses, %d words of program (%.2f bytes per synapse)\n\n",
-		r.Network, r.Target, r.Cores, r.Chips, r.Synapses, r.ProgramSize, bytesPerSynapse(r))
+	fmt.Fprintf(w, "%s on %s: %s on %s, %d synapses, %d words of program (%.2f bytes per synapse)\n\n",
+		r.Network, r.Target, Plural(r.Cores, "core"), Plural(r.Chips, "chip"), r.Synapses, r.ProgramSize, bytesPerSynapse(r))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "population\tneurons\tcores\tper core\tdecided by")
 	for _, p := range r.Populations {
@@ -156,4 +156,12 @@ func bytesPerSynapse(r *Report) float64 {
 		return 0
 	}
 	return 4 * float64(r.ProgramSize) / float64(r.Synapses)
+}
+
+// Plural writes "1 chip" / "3 chips".
+func Plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

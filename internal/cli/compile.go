@@ -99,7 +99,7 @@ func compileModel(cmd *cobra.Command, path string, f compileFlags) error {
 		}
 	default:
 		r := res.Report
-		fmt.Fprintf(out, "%s on %s: %d cores on %d chips, %d synapses\n", r.Network, r.Target, r.Cores, r.Chips, r.Synapses)
+		fmt.Fprintf(out, "%s on %s: %s on %s, %d synapses\n", r.Network, r.Target, compiler.Plural(r.Cores, "core"), compiler.Plural(r.Chips, "chip"), r.Synapses)
 		for _, w := range r.Warnings {
 			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 		}
