@@ -453,3 +453,59 @@ func TestPartitionReason(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+// TestDeadHardware: dead chips, cores and links listed in the target are
+// never used, and routes go around dead links.
+func TestDeadHardware(t *testing.T) {
+	tg := loadTarget(t, "spinn5")
+	tg.Machine.DeadChips = [][2]int{{1, 0}}
+	tg.Machine.DeadCores = [][3]int{{0, 0, 3}, {0, 1, 1}}
+	tg.Machine.DeadLinks = [][3]int{{0, 0, 1}} // 0,0 NE ↔ 1,1 SW
+	net := randomNetwork(5)
+	exp, err := ir.Expand(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, s, err := compileState(exp, tg, Options{Check: true, NeuronsPerCore: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Program.Cores {
+		switch {
+		case c.X == 1 && c.Y == 0:
+			t.Errorf("core %s is on the dead chip 1,0", c.CoreID)
+		case c.CoreID == program.CoreID{X: 0, Y: 0, P: 3} || c.CoreID == program.CoreID{X: 0, Y: 1, P: 1}:
+			t.Errorf("dead core %s used", c.CoreID)
+		}
+	}
+	for _, ch := range res.Program.Chips {
+		if ch.X == 0 && ch.Y == 0 {
+			for _, r := range ch.Routes {
+				if r.Dest&(1<<1) != 0 {
+					t.Errorf("chip 0,0 routes %08x over its dead NE link", r.Key)
+				}
+			}
+		}
+	}
+	checkDeliveries(t, res, s)
+}
+
+// TestTriad: a network spread over a triad of SpiNN-5 boards routes over
+// the torus's wrap-around links correctly.
+func TestTriad(t *testing.T) {
+	for seed := range uint64(4) {
+		net := randomNetwork(100 + seed)
+		exp, err := ir.Expand(net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, s, err := compileState(exp, loadTarget(t, "spinn5x3"), Options{Check: true, NeuronsPerCore: 2})
+		if err != nil {
+			if strings.Contains(err.Error(), "application cores") {
+				continue
+			}
+			t.Fatal(err)
+		}
+		checkDeliveries(t, res, s)
+	}
+}

@@ -37,7 +37,7 @@ func partition(s *state) error {
 	// The target's default slice may need more cores than the machine has
 	// while its cores could hold more (an FPGA engine takes up to 1024
 	// neurons): then grow the default, unless the user fixed it.
-	capacity := len(s.m.Chips()) * (s.m.Cores - s.m.FirstCore)
+	capacity := s.m.WorkingCores()
 	start := s.t.Limits.NeuronsPerCore
 	for {
 		if err := s.partitionAt(fi, start); err != nil {

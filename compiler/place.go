@@ -13,17 +13,27 @@ import (
 // stay together; chips are filled in order of hop distance from chip 0,0.
 func place(s *state) error {
 	order := s.populationOrder()
-	chips := s.chipOrder()
-	perChip := s.m.Cores - s.m.FirstCore
-	capacity := len(chips) * perChip
-	if len(s.verts) > capacity {
-		return fmt.Errorf("the network needs %d cores; %s has %d application cores (%d chips × %d); use a larger machine or put more neurons on a core",
-			len(s.verts), s.t.Name, capacity, len(chips), perChip)
+	// Working cores, chip by chip in hop order from 0,0.
+	var cores [][3]int
+	for _, c := range s.chipOrder() {
+		for p := s.m.FirstCore; p < s.m.Cores; p++ {
+			if s.m.CoreUsable(c[0], c[1], p) {
+				cores = append(cores, [3]int{c[0], c[1], p})
+			}
+		}
+	}
+	if len(s.verts) > len(cores) {
+		dead := ""
+		if all := len(s.m.Chips()) * (s.m.Cores - s.m.FirstCore); all > len(cores) {
+			dead = fmt.Sprintf(", %d of them dead", all-len(cores))
+		}
+		return fmt.Errorf("the network needs %d cores; %s has %d application cores (%d chips × %d%s); use a larger machine or put more neurons on a core",
+			len(s.verts), s.t.Name, len(cores), len(s.m.Chips()), s.m.Cores-s.m.FirstCore, dead)
 	}
 	slot := 0
 	put := func(v *vertex) {
-		chip := chips[slot/perChip]
-		v.x, v.y, v.p = chip[0], chip[1], s.m.FirstCore+slot%perChip
+		c := cores[slot]
+		v.x, v.y, v.p = c[0], c[1], c[2]
 		slot++
 	}
 	for _, pop := range order {
@@ -120,8 +130,8 @@ func (s *state) hopsFrom(x, y int) map[[2]int]int {
 func checkPlace(s *state) error {
 	used := map[[3]int]*vertex{}
 	for _, v := range s.verts {
-		if !s.m.HasChip(v.x, v.y) || v.p < s.m.FirstCore || v.p >= s.m.Cores {
-			return fmt.Errorf("vertex %s[%d] placed on %d,%d,%d, not an application core", s.popName(v.pop), v.lo, v.x, v.y, v.p)
+		if !s.m.CoreUsable(v.x, v.y, v.p) {
+			return fmt.Errorf("vertex %s[%d] placed on %d,%d,%d, not a working application core", s.popName(v.pop), v.lo, v.x, v.y, v.p)
 		}
 		k := [3]int{v.x, v.y, v.p}
 		if other := used[k]; other != nil {

@@ -60,7 +60,7 @@ func encodeValue(w *bytes.Buffer, v reflect.Value) error {
 			return fmt.Errorf("program: slice of %d elements is too long to encode", v.Len())
 		}
 		w.Write(le.AppendUint32(nil, uint32(v.Len())))
-		if v.Type().Elem().Kind() == reflect.Uint32 {
+		if v.Type().Elem() == reflect.TypeFor[uint32]() {
 			// Fast path for the big regions (synapses, neuron words).
 			words := v.Interface().([]uint32)
 			b := make([]byte, 4*len(words))
@@ -237,7 +237,7 @@ func (d *decoder) value(v reflect.Value, what string) error {
 			return nil
 		}
 		s := reflect.MakeSlice(v.Type(), int(n), int(n))
-		if elem.Kind() == reflect.Uint32 {
+		if elem == reflect.TypeFor[uint32]() {
 			raw, _ := d.need(4*int(n), what)
 			words := s.Interface().([]uint32)
 			for i := range words {

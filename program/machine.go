@@ -25,6 +25,8 @@ type Machine struct {
 	Width, Height int
 	Wrap          bool
 	chips         map[[2]int]bool
+	deadCores     map[[3]int]bool
+	deadLinks     map[[3]int]bool
 	// FirstCore is the first application core on a chip (cores below it
 	// are monitors); Cores is one past the last.
 	FirstCore, Cores int
@@ -44,6 +46,20 @@ func NewMachine(t *target.Target) *Machine {
 	}
 	for _, c := range t.Chips() {
 		m.chips[[2]int{c.X, c.Y}] = true
+	}
+	m.deadCores = map[[3]int]bool{}
+	for _, c := range t.Machine.DeadCores {
+		m.deadCores[c] = true
+	}
+	m.deadLinks = map[[3]int]bool{}
+	for _, l := range t.Machine.DeadLinks {
+		// A link is dead in both directions.
+		m.deadLinks[l] = true
+		if l[2] >= 0 && l[2] < LinkBits {
+			if nx, ny, ok := m.neighbour(l[0], l[1], l[2]); ok {
+				m.deadLinks[[3]int{nx, ny, Opposite(l[2])}] = true
+			}
+		}
 	}
 	if mem, ok := t.MemoryOf(target.DTCM); ok {
 		m.DTCMBytes = mem.Usable()
@@ -70,8 +86,35 @@ func (m *Machine) Chips() [][2]int {
 	return out
 }
 
-// Neighbour returns the chip at the far end of link l of chip (x, y).
+// WorkingCores counts the application cores mapping may use.
+func (m *Machine) WorkingCores() int {
+	n := 0
+	for _, c := range m.Chips() {
+		for p := m.FirstCore; p < m.Cores; p++ {
+			if m.CoreUsable(c[0], c[1], p) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// CoreUsable reports whether application core p of chip (x, y) exists
+// and works.
+func (m *Machine) CoreUsable(x, y, p int) bool {
+	return m.HasChip(x, y) && p >= m.FirstCore && p < m.Cores && !m.deadCores[[3]int{x, y, p}]
+}
+
+// Neighbour returns the chip at the far end of link l of chip (x, y), if
+// the link works and the chip exists.
 func (m *Machine) Neighbour(x, y, l int) (int, int, bool) {
+	if m.deadLinks[[3]int{x, y, l}] {
+		return 0, 0, false
+	}
+	return m.neighbour(x, y, l)
+}
+
+func (m *Machine) neighbour(x, y, l int) (int, int, bool) {
 	nx, ny := x+linkDelta[l][0], y+linkDelta[l][1]
 	if m.Wrap {
 		nx, ny = (nx+m.Width)%m.Width, (ny+m.Height)%m.Height

@@ -1,6 +1,7 @@
 package program
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -88,6 +89,8 @@ func (v *verifier) cores() {
 		}
 		if int(c.P) < v.m.FirstCore || int(c.P) >= v.m.Cores {
 			v.errorf("core %s: processor %d is not an application core (%d–%d)", c.CoreID, c.P, v.m.FirstCore, v.m.Cores-1)
+		} else if !v.m.CoreUsable(int(c.X), int(c.Y), int(c.P)) {
+			v.errorf("core %s: the target lists this core as dead", c.CoreID)
 		}
 		if int(c.Pop) >= len(p.Populations) {
 			v.errorf("core %s: population %d out of range", c.CoreID, c.Pop)
@@ -168,6 +171,27 @@ func (v *verifier) core(c *Core) {
 						c.CoreID, e.Key, r, w, idx, c.N, t, g.SynapseTypes, d)
 					break
 				}
+			}
+		}
+	}
+	if r := c.Record; r.Spikes != nil && len(r.Spikes) != int((c.N+31)/32) {
+		v.errorf("core %s: spike-recording bitmap has %d words for %d neurons", c.CoreID, len(r.Spikes), c.N)
+	}
+	for _, rv := range c.Record.Vars {
+		has := false
+		for _, f := range c.Layout {
+			has = has || f.Name == rv.Field
+		}
+		switch {
+		case !has:
+			v.errorf("core %s: records %q, which its neuron record does not have", c.CoreID, rv.Field)
+		case rv.Every == 0:
+			v.errorf("core %s: records %s every 0 steps", c.CoreID, rv.Field)
+		}
+		for _, i := range rv.Indices {
+			if i >= c.N {
+				v.errorf("core %s: records %s of neuron %d of %d", c.CoreID, rv.Field, i, c.N)
+				break
 			}
 		}
 	}
@@ -329,6 +353,22 @@ func (v *verifier) routes() {
 			want[k] = append(want[k], c.CoreID)
 		}
 	}
+	// Router entries normally select whole key spaces (their masks never
+	// look at neuron-index bits), so one key stands for its space. If any
+	// entry looks finer, every key is walked.
+	common := ^uint32(0)
+	for i := range p.Cores {
+		common &= p.Cores[i].Mask
+		if p.Cores[i].Kind == DelayCore {
+			common &= ^uint32(1<<p.Cores[i].Geometry.IndexBits - 1)
+		}
+	}
+	fine := false
+	for _, ch := range p.Chips {
+		for _, r := range ch.Routes {
+			fine = fine || r.Mask&^common != 0
+		}
+	}
 	matched := map[[2]uint32]bool{}
 	for i := range p.Cores {
 		c := &p.Cores[i]
@@ -344,24 +384,49 @@ func (v *verifier) routes() {
 		for _, sp := range spaces {
 			targets := want[sp]
 			matched[sp] = true
-			if len(targets) == 0 {
-				continue
+			keys := uint32(1)
+			if fine {
+				keys = c.N
 			}
-			got, err := p.Reach(v.m, c.CoreID, sp[0])
-			if err != nil {
-				v.errorf("core %s: %v", c.CoreID, err)
-				continue
-			}
-			if !slices.Equal(got, targets) {
-				v.errorf("core %s: key %08x reaches %v but the cores with rows for it are %v", c.CoreID, sp[0], got, targets)
+			for local := range keys {
+				key := sp[0] | local
+				if len(targets) == 0 && !p.matchesOnChip(c.X, c.Y, key) {
+					continue // dropped at its source: delivered nowhere, as it should be
+				}
+				got, err := p.Reach(v.m, c.CoreID, key)
+				if err != nil {
+					v.errorf("core %s: %v", c.CoreID, err)
+					break
+				}
+				if !slices.Equal(got, targets) {
+					v.errorf("core %s: key %08x reaches %v but the cores with rows for it are %v", c.CoreID, key, got, targets)
+					break
+				}
 			}
 		}
 	}
-	for k, cores := range want {
+	var orphans [][2]uint32
+	for k := range want {
 		if !matched[k] {
-			v.errorf("cores %v have rows for key %08x/%08x, which no core sends", cores, k[0], k[1])
+			orphans = append(orphans, k)
 		}
 	}
+	slices.SortFunc(orphans, func(a, b [2]uint32) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	for _, k := range orphans {
+		v.errorf("cores %v have rows for key %08x/%08x, which no core sends", want[k], k[0], k[1])
+	}
+}
+
+// matchesOnChip reports whether a key matches an entry of chip x,y.
+func (p *Program) matchesOnChip(x, y uint8, key uint32) bool {
+	if ch, ok := p.Chip(x, y); ok {
+		for _, e := range ch.Routes {
+			if key&e.Mask == e.Key {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CoreDTCM is the bytes of a core's data memory the program uses: the

@@ -1,11 +1,13 @@
 package target
 
+import "slices"
+
 // layoutChips returns the chip coordinates of a board, sorted by x then y.
-func layoutChips(l Layout, w, h int) []Chip {
+func layoutChips(l Layout, w, h int, dead [][2]int) []Chip {
 	var chips []Chip
 	for x := 0; x < w; x++ {
 		for y := 0; y < h; y++ {
-			if onBoard(l, x, y) {
+			if onBoard(l, x, y) && !slices.Contains(dead, [2]int{x, y}) {
 				chips = append(chips, Chip{x, y})
 			}
 		}

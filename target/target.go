@@ -68,6 +68,13 @@ type Machine struct {
 	Wrap bool `json:"wrap,omitempty"`
 	// Boards is the number of boards the machine is made of (1 if unset).
 	Boards int `json:"boards,omitempty"`
+	// DeadChips, DeadCores and DeadLinks list faulty hardware that mapping
+	// must avoid, as a machine's fault report gives them: chips [x, y],
+	// cores [x, y, p], links [x, y, link] (link in router-bit order; both
+	// directions of the link are unusable).
+	DeadChips [][2]int `json:"dead_chips,omitempty"`
+	DeadCores [][3]int `json:"dead_cores,omitempty"`
+	DeadLinks [][3]int `json:"dead_links,omitempty"`
 	// MonitorCoresPerChip are cores the system keeps for itself (SpiNNaker: 1, running SCAMP).
 	MonitorCoresPerChip int `json:"monitor_cores_per_chip"`
 	// ClockHz is the core clock (FPGA: the neuron-engine clock, a design choice).
@@ -262,7 +269,7 @@ type Chip struct{ X, Y int }
 
 // Chips lists the board's chips, sorted by x then y.
 func (t *Target) Chips() []Chip {
-	return layoutChips(t.Machine.Layout, t.Machine.Width, t.Machine.Height)
+	return layoutChips(t.Machine.Layout, t.Machine.Width, t.Machine.Height, t.Machine.DeadChips)
 }
 
 // NumChips is the number of chips on the board.
