@@ -455,7 +455,8 @@ func (c *Core) CoreSDRAM(steps uint32) int64 {
 		b += 4 * int64((c.N+31)/32) * int64(steps)
 	}
 	for _, r := range c.Record.Vars {
-		b += 4 * int64(len(r.Indices)) * int64((steps+r.Every-1)/max(r.Every, 1))
+		every := int64(max(r.Every, 1))
+		b += 4 * int64(len(r.Indices)) * ((int64(steps) + every - 1) / every)
 	}
 	return b
 }
