@@ -27,7 +27,11 @@ const (
 // precomputed per-step constants and initial state. The emulator reads the
 // record by field name (program.Core.Layout), so the order here is the
 // layout, and the docs (docs/program.md) list it.
-func neuronRecord(ep *ir.ExpandedPopulation, i int, dt float64, plastic bool) []fieldValue {
+//
+// expTC is the format of the membrane decay: sPyNNaker keeps exp_TC as an
+// s16.15 REAL (so SpiNNaker targets do too, to reproduce its runs bit for
+// bit); the FPGA engines use their decay format.
+func neuronRecord(ep *ir.ExpandedPopulation, i int, dt float64, plastic bool, expTC program.FieldFormat) []fieldValue {
 	p := func(name string) float64 { return ep.Params[name][i] }
 	init := func(name string) float64 { return ep.Initial[name][i] }
 	decay := func(tau float64) float64 { return math.Exp(-dt / tau) }
@@ -48,7 +52,7 @@ func neuronRecord(ep *ir.ExpandedPopulation, i int, dt float64, plastic bool) []
 			{"v_reset", program.State, p("v_reset") * toMV},
 			{"v_thresh", program.State, p("v_thresh") * toMV},
 			{"r_membrane", program.State, r * toMOhm},
-			{"exp_tc", program.Decay, decay(p("tau_m"))},
+			{"exp_tc", expTC, decay(p("tau_m"))},
 			{"i_offset", program.State, p("i_offset") * toNA},
 		}
 		out = append(out, refract()...)
@@ -73,7 +77,7 @@ func neuronRecord(ep *ir.ExpandedPopulation, i int, dt float64, plastic bool) []
 			{"v_reset", program.State, p("v_reset")},
 			{"v_thresh", program.State, p("v_threshold")},
 			{"r", program.State, p("r")},
-			{"exp_tc", program.Decay, decay(p("tau_mem"))},
+			{"exp_tc", expTC, decay(p("tau_mem"))},
 			{"i_offset", program.State, p("i_offset")},
 		}
 		out = append(out, refract()...)
@@ -85,7 +89,7 @@ func neuronRecord(ep *ir.ExpandedPopulation, i int, dt float64, plastic bool) []
 			{"v", program.State, init("v")},
 			{"v_leak", program.State, p("v_leak")},
 			{"r", program.State, p("r")},
-			{"exp_tc", program.Decay, decay(p("tau"))},
+			{"exp_tc", expTC, decay(p("tau"))},
 			{"i_offset", program.State, p("i_offset")},
 		}
 		if ep.Model == ir.LIF {

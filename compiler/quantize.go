@@ -214,8 +214,12 @@ func quantizeRecords(s *state, i int, pq *popQuant, rep *PopulationQuant) error 
 	ep := s.exp.Populations[i]
 	num := s.q.numeric
 	stateMax := math.Ldexp(1, int(num.StateBits)-1-int(num.StateFrac))
+	expTC := program.Decay
+	if s.t.Kind == target.KindSpiNNaker {
+		expTC = program.State
+	}
 	for j := range ep.Size {
-		rec := neuronRecord(ep, j, s.dt, pq.plastic)
+		rec := neuronRecord(ep, j, s.dt, pq.plastic, expTC)
 		if j == 0 {
 			for _, f := range rec {
 				pq.layout = append(pq.layout, program.Field{Name: f.name, Format: f.format})
@@ -235,6 +239,10 @@ func quantizeRecords(s *state, i int, pq *popQuant, rep *PopulationQuant) error 
 				if f.name == "v_thresh" && f.value != 0 {
 					rep.ThresholdRelErr = math.Max(rep.ThresholdRelErr, math.Abs(math.Ldexp(x, -int(num.StateFrac))-f.value)/math.Abs(f.value))
 				}
+				if f.name == "exp_tc" && f.value > 0 {
+					rep.DecayRelErr = math.Max(rep.DecayRelErr, math.Abs(math.Ldexp(x, -int(num.StateFrac))-f.value)/f.value)
+				}
+
 			case program.Decay:
 				x := math.Min(math.Round(math.Ldexp(f.value, int(num.DecayFrac))), math.Ldexp(1, int(num.DecayFrac))-1)
 				word = uint32(x)
