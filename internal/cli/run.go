@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,8 +15,12 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/somahw/soma/backends/emu"
+	"github.com/somahw/soma/compiler"
 	"github.com/somahw/soma/ir"
+	"github.com/somahw/soma/program"
 	"github.com/somahw/soma/results"
+	"github.com/somahw/soma/target"
 	"github.com/somahw/soma/testbench/reference"
 )
 
@@ -24,6 +29,7 @@ type runFlags struct {
 	json     bool
 	inputs   []string
 	engine   string
+	target   string
 	seed     int64
 	duration string
 	progress bool
@@ -36,8 +42,11 @@ func newRunCmd() *cobra.Command {
 		Short: "Simulate a model and report spikes and rates per population",
 		Long: `Run simulates a model file and prints spikes and mean rate per population.
 
-The engine is the float64 reference simulator (exact integration between
-steps; see docs/semantics.md).
+The default engine is the cycle-level emulator: the model is compiled for
+--target (a SpiNN-5 board unless told otherwise) and the compiled program
+runs as the hardware would, in fixed point, with its event counters,
+timer-tick overruns and dropped packets reported. --engine reference runs the
+float64 reference simulator instead (exact integration; docs/semantics.md).
 
 With -o DIR it writes:
   DIR/spikes.csv      population,neuron,step,time_s — sorted by step, population, neuron
@@ -57,7 +66,8 @@ columns neuron,step (or the spikes.csv format), or a .npy 0/1 array of shape
 	fl.StringVarP(&f.out, "out", "o", "", "write spikes.csv, recording.npz, raster.svg and summary.json into this directory")
 	fl.BoolVar(&f.json, "json", false, "print the summary as JSON on stdout")
 	fl.StringArrayVar(&f.inputs, "input", nil, "replay a spike file into a source population: POP=FILE (.csv or .npy); repeatable")
-	fl.StringVar(&f.engine, "engine", "reference", "simulation engine: reference")
+	fl.StringVar(&f.engine, "engine", "emu", "simulation engine: emu (the compiled program on the emulator) or reference (float64)")
+	fl.StringVarP(&f.target, "target", "t", "spinn5", "hardware target the emulator runs (soma targets lists them)")
 	fl.Int64Var(&f.seed, "seed", -1, "override the model's run seed")
 	fl.StringVar(&f.duration, "duration", "", "override the model's run duration (e.g. 200ms)")
 	fl.BoolVar(&f.progress, "progress", true, "show a progress bar when stderr is a terminal")
@@ -66,8 +76,8 @@ columns neuron,step (or the spikes.csv format), or a .npy 0/1 array of shape
 
 func runModel(cmd *cobra.Command, path string, f runFlags) error {
 	start := time.Now()
-	if f.engine != "reference" {
-		return fmt.Errorf("unknown engine %q; available: reference", f.engine)
+	if f.engine != "reference" && f.engine != "emu" {
+		return fmt.Errorf("unknown engine %q; available: emu, reference", f.engine)
 	}
 	net, err := ir.ReadFile(path)
 	if err != nil {
@@ -92,9 +102,27 @@ func runModel(cmd *cobra.Command, path string, f runFlags) error {
 			return err
 		}
 	}
+	var emulator *emu.Emulator
+	if f.engine == "emu" {
+		t, err := target.Load(f.target)
+		if err != nil {
+			return err
+		}
+		comp, err := compiler.CompileExpanded(exp, t, compiler.Options{})
+		if err != nil {
+			return err
+		}
+		for _, w := range comp.Report.Warnings {
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+		}
+		emulator, err = emu.New(comp.Program, program.NewMachine(t), emu.Options{})
+		if err != nil {
+			return err
+		}
+	}
 	buildS := time.Since(start).Seconds()
 
-	var opts reference.Options
+	var progress func(done, total int)
 	var bar *progressbar.ProgressBar
 	if f.progress && isTerminal(os.Stderr) && cmd.ErrOrStderr() == os.Stderr {
 		bar = progressbar.NewOptions(net.Run.Steps(),
@@ -103,9 +131,16 @@ func runModel(cmd *cobra.Command, path string, f runFlags) error {
 			progressbar.OptionShowCount(),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish())
-		opts.Progress = func(done, _ int) { _ = bar.Set(done) }
+		progress = func(done, _ int) { _ = bar.Set(done) }
 	}
-	res, err := reference.Run(exp, opts)
+	var res *results.Result
+	var counters *emu.Counters
+	if emulator != nil {
+		emulator.SetProgress(progress)
+		res, counters, err = emulator.Run()
+	} else {
+		res, err = reference.Run(exp, reference.Options{Progress: progress})
+	}
 	if bar != nil {
 		_ = bar.Finish()
 	}
@@ -116,7 +151,7 @@ func runModel(cmd *cobra.Command, path string, f runFlags) error {
 	res.Timings.TotalS = time.Since(start).Seconds()
 
 	if f.out != "" {
-		if err := writeOutputs(f.out, res); err != nil {
+		if err := writeOutputs(f.out, res, counters); err != nil {
 			return err
 		}
 	}
@@ -125,8 +160,15 @@ func runModel(cmd *cobra.Command, path string, f runFlags) error {
 		return res.WriteSummaryJSON(out)
 	}
 	writeRunSummary(out, net, exp, res)
+	if counters != nil {
+		counters.WriteSummary(out)
+	}
 	if f.out != "" {
-		fmt.Fprintf(out, "wrote %s\n", strings.Join(outputFiles(f.out), ", "))
+		files := outputFiles(f.out)
+		if counters != nil {
+			files = append(files, filepath.Join(f.out, "counters.json"))
+		}
+		fmt.Fprintf(out, "wrote %s\n", strings.Join(files, ", "))
 	}
 	return nil
 }
@@ -143,7 +185,7 @@ func outputFiles(dir string) []string {
 
 // writeOutputs writes each file completely in memory first, so a failed
 // run never leaves a half-written file that looks like a result.
-func writeOutputs(dir string, res *results.Result) error {
+func writeOutputs(dir string, res *results.Result, counters *emu.Counters) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -159,6 +201,15 @@ func writeOutputs(dir string, res *results.Result) error {
 			return fmt.Errorf("writing %s: %w", outputNames[i], err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, outputNames[i]), buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	if counters != nil {
+		b, err := json.MarshalIndent(counters, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "counters.json"), append(b, '\n'), 0o644); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,412 @@
+package emu
+
+import (
+	"fmt"
+
+	"github.com/somahw/soma/program"
+	"github.com/somahw/soma/results"
+)
+
+// core is one core's state during a run: its program regions decoded into
+// flat per-field arrays, its ring buffer, and what it sends and records.
+// Everything the step loop touches is preallocated.
+type core struct {
+	idx  int
+	pc   *program.Core
+	kind program.CoreKind
+	n    int
+	// fixed-point format
+	frac, decayFrac uint
+	saturate        bool // FPGA engines saturate; SpiNNaker's accum wraps
+	stateMin        int64
+	stateMax        int64
+
+	// neuron fields (nil when the model has none)
+	model                   string
+	v, vRest, vReset, vTh   []int32
+	r, iOff, drift          []int32
+	expTC                   []int32 // in the state format or the decay format (expTCDecay)
+	expTCDecay              bool
+	refSteps, refTimer      []int32
+	isE, isI                []int32
+	decE, decI, initE, initI []uint32
+
+	// ring buffer: slots × types × n entries, saturating at ringCap.
+	ring                   []uint32
+	slotMask, slotStride   int
+	ringCap                uint32
+	shift                  [2]uint
+	wShift, dShift, tShift uint
+	dMask, tMask, iMask    uint32
+
+	// synaptic matrix
+	table []program.PopEntry
+	syn   []uint32
+
+	// inbox: keys delivered this step, processed after the neuron update.
+	inbox []uint32
+	// out: keys this core sends this step.
+	out []uint32
+
+	// source cores
+	spikes []uint32
+	cursor int
+
+	// delay cores: pending[step % len] holds stage<<indexBits | local.
+	pending   [][]uint32
+	delayIdx  uint
+	delayConf *program.DelayConfig
+
+	// recording
+	recSpikes []uint32
+	recorded  []results.Spike
+	vars      []varRec
+
+	cnt CoreCounters
+}
+
+type varRec struct {
+	field   []int32
+	decay   bool // the field is in the decay format
+	every   int
+	indices []uint32
+	scale   float64 // fixed point → SI
+	data    []float64
+	trace   int // index into the result's traces
+}
+
+func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, error) {
+	c := &core{idx: idx, pc: pc, kind: pc.Kind, n: int(pc.N), model: pc.Model,
+		frac: uint(num.StateFrac), decayFrac: uint(num.DecayFrac), saturate: fpga}
+	c.stateMax = 1<<(num.StateBits-1) - 1
+	c.stateMin = -(1 << (num.StateBits - 1))
+	switch pc.Kind {
+	case program.SourceCore:
+		c.spikes = pc.Spikes
+	case program.DelayCore:
+		d := pc.Delay
+		c.delayConf = d
+		c.delayIdx = uint(pc.Geometry.IndexBits)
+		c.pending = make([][]uint32, int(d.Stages*d.Slots)+1)
+	case program.NeuronCore:
+		if err := c.decodeNeurons(); err != nil {
+			return nil, err
+		}
+		g := pc.Geometry
+		slots := g.DelaySlots()
+		c.slotMask = slots - 1
+		c.slotStride = int(g.SynapseTypes) * c.n
+		c.ring = make([]uint32, slots*c.slotStride)
+		c.ringCap = uint32(1<<num.RingBits - 1)
+		c.shift = [2]uint{uint(pc.WeightShift[0]), uint(pc.WeightShift[1])}
+		c.iMask = 1<<g.IndexBits - 1
+		c.tShift, c.tMask = uint(g.IndexBits), 1<<g.TypeBits-1
+		c.dShift, c.dMask = uint(g.IndexBits+g.TypeBits), 1<<g.DelayBits-1
+		c.wShift = uint(g.IndexBits + g.TypeBits + g.DelayBits)
+		c.table, c.syn = pc.PopTable, pc.Synapses
+		if pc.Plastic != nil {
+			return nil, fmt.Errorf("core %s: plastic synapses (STDP) are not emulated yet; use --engine reference", pc.CoreID)
+		}
+	}
+	c.recSpikes = pc.Record.Spikes
+	return c, nil
+}
+
+// decodeNeurons splits the neuron records into one array per field.
+func (c *core) decodeNeurons() error {
+	pc := c.pc
+	w := len(pc.Layout)
+	field := func(name string) ([]int32, program.FieldFormat) {
+		for k, f := range pc.Layout {
+			if f.Name == name {
+				out := make([]int32, c.n)
+				for i := range out {
+					out[i] = int32(pc.Neurons[i*w+k])
+				}
+				return out, f.Format
+			}
+		}
+		return nil, 0
+	}
+	u := func(name string) []uint32 {
+		xs, _ := field(name)
+		out := make([]uint32, len(xs))
+		for i, x := range xs {
+			out[i] = uint32(x)
+		}
+		return out
+	}
+	c.v, _ = field("v")
+	c.vReset, _ = field("v_reset")
+	c.vTh, _ = field("v_thresh")
+	c.iOff, _ = field("i_offset")
+	c.refSteps, _ = field("refract_steps")
+	c.refTimer, _ = field("refract_timer")
+	var f program.FieldFormat
+	c.expTC, f = field("exp_tc")
+	c.expTCDecay = f == program.Decay
+	switch c.model {
+	case "if_curr_exp", "if_curr_delta":
+		c.vRest, _ = field("v_rest")
+		c.r, _ = field("r_membrane")
+		if c.model == "if_curr_exp" {
+			c.isE, _ = field("isyn_exc")
+			c.isI, _ = field("isyn_inh")
+			c.decE, c.decI = u("exc_decay"), u("inh_decay")
+			c.initE, c.initI = u("exc_init"), u("inh_init")
+		}
+	case "cuba_lif":
+		c.vRest, _ = field("v_leak")
+		c.r, _ = field("r")
+		c.isE, _ = field("i_syn")
+		c.decE = u("syn_decay")
+	case "lif", "li":
+		c.vRest, _ = field("v_leak")
+		c.r, _ = field("r")
+	case "if":
+		c.r, _ = field("r")
+		c.drift, _ = field("drift")
+	default:
+		return fmt.Errorf("core %s: model %q is not emulated", pc.CoreID, c.model)
+	}
+	if c.v == nil {
+		return fmt.Errorf("core %s: neuron record has no v", pc.CoreID)
+	}
+	if c.refTimer == nil { // li: never refractory
+		c.refTimer = make([]int32, c.n)
+		c.refSteps = make([]int32, c.n)
+	}
+	return nil
+}
+
+// mul multiplies two state-format numbers (s16.15 × s16.15 → s16.15),
+// truncating toward −∞ as an arithmetic shift does.
+func (c *core) mul(a, b int32) int64 { return (int64(a) * int64(b)) >> c.frac }
+
+// decay scales a state by an unsigned decay fraction.
+func (c *core) decay(x int32, d uint32) int64 { return (int64(x) * int64(d)) >> c.decayFrac }
+
+// fit brings a result back into the state word: FPGA engines saturate to
+// their width, SpiNNaker's 32-bit accum wraps as C does.
+func (c *core) fit(x int64) int32 {
+	if c.saturate {
+		if x > c.stateMax {
+			return int32(c.stateMax)
+		}
+		if x < c.stateMin {
+			return int32(c.stateMin)
+		}
+	}
+	return int32(x)
+}
+
+// input reads and clears the ring entries due at step t, as state-format
+// values per synapse type.
+func (c *core) input(base, i int) (exc, inh int64) {
+	e := c.ring[base+i]
+	c.ring[base+i] = 0
+	exc = int64(e) << c.shift[0]
+	if c.slotStride > c.n {
+		in := c.ring[base+c.n+i]
+		c.ring[base+c.n+i] = 0
+		inh = int64(in) << c.shift[1]
+	}
+	return
+}
+
+// membrane is sPyNNaker's closed-form LIF step with the input held
+// constant over the step: alpha = input·R + V_rest; V = alpha − exp_TC·(alpha − V).
+func (c *core) membrane(i int, input int64) int32 {
+	alpha := c.mul(c.fit(input), c.r[i]) + int64(c.vRest[i])
+	var decayed int64
+	if c.expTCDecay {
+		decayed = c.decay(c.fit(alpha-int64(c.v[i])), uint32(c.expTC[i]))
+	} else {
+		decayed = c.mul(c.expTC[i], c.fit(alpha-int64(c.v[i])))
+	}
+	return c.fit(alpha - decayed)
+}
+
+// update runs one step of every neuron: ring input due now enters the
+// synaptic state, the membrane integrates (unless refractory), threshold,
+// reset, then the synaptic state decays — the order of sPyNNaker's
+// neuron_impl_standard. Returns the number of spikes.
+func (c *core) update(t int) {
+	base := (t & c.slotMask) * c.slotStride
+	c.out = c.out[:0]
+	key := c.pc.Key
+	switch c.model {
+	case "if_curr_exp":
+		for i := 0; i < c.n; i++ {
+			exc, inh := c.input(base, i)
+			c.isE[i] = c.fit(int64(c.isE[i]) + c.decay(c.fit(exc), c.initE[i]))
+			c.isI[i] = c.fit(int64(c.isI[i]) + c.decay(c.fit(inh), c.initI[i]))
+			if c.refTimer[i] <= 0 {
+				c.v[i] = c.membrane(i, int64(c.isE[i])-int64(c.isI[i])+int64(c.iOff[i]))
+			} else {
+				c.refTimer[i]--
+			}
+			if c.v[i] >= c.vTh[i] {
+				c.v[i] = c.vReset[i]
+				c.refTimer[i] = c.refSteps[i]
+				c.out = append(c.out, key|uint32(i))
+			}
+			c.isE[i] = c.fit(c.decay(c.isE[i], c.decE[i]))
+			c.isI[i] = c.fit(c.decay(c.isI[i], c.decI[i]))
+		}
+	case "if_curr_delta":
+		for i := 0; i < c.n; i++ {
+			exc, inh := c.input(base, i)
+			if c.refTimer[i] <= 0 {
+				c.v[i] = c.fit(int64(c.v[i]) + exc - inh)
+				c.v[i] = c.membrane(i, int64(c.iOff[i]))
+			} else {
+				c.refTimer[i]--
+			}
+			if c.v[i] >= c.vTh[i] {
+				c.v[i] = c.vReset[i]
+				c.refTimer[i] = c.refSteps[i]
+				c.out = append(c.out, key|uint32(i))
+			}
+		}
+	case "cuba_lif":
+		for i := 0; i < c.n; i++ {
+			pos, neg := c.input(base, i)
+			c.isE[i] = c.fit(int64(c.isE[i]) + pos - neg)
+			if c.refTimer[i] <= 0 {
+				c.v[i] = c.membrane(i, int64(c.isE[i])+int64(c.iOff[i]))
+			} else {
+				c.refTimer[i]--
+			}
+			if c.v[i] >= c.vTh[i] {
+				c.v[i] = c.vReset[i]
+				c.refTimer[i] = c.refSteps[i]
+				c.out = append(c.out, key|uint32(i))
+			}
+			c.isE[i] = c.fit(c.decay(c.isE[i], c.decE[i]))
+		}
+	case "lif", "li":
+		spiking := c.model == "lif"
+		for i := 0; i < c.n; i++ {
+			pos, neg := c.input(base, i)
+			if c.refTimer[i] <= 0 {
+				c.v[i] = c.fit(int64(c.v[i]) + pos - neg)
+				c.v[i] = c.membrane(i, int64(c.iOff[i]))
+			} else {
+				c.refTimer[i]--
+			}
+			if spiking && c.v[i] >= c.vTh[i] {
+				c.v[i] = c.vReset[i]
+				c.refTimer[i] = c.refSteps[i]
+				c.out = append(c.out, key|uint32(i))
+			}
+		}
+	case "if":
+		for i := 0; i < c.n; i++ {
+			pos, neg := c.input(base, i)
+			if c.refTimer[i] <= 0 {
+				c.v[i] = c.fit(int64(c.v[i]) + pos - neg + int64(c.drift[i]))
+			} else {
+				c.refTimer[i]--
+			}
+			if c.v[i] >= c.vTh[i] {
+				c.v[i] = c.vReset[i]
+				c.refTimer[i] = c.refSteps[i]
+				c.out = append(c.out, key|uint32(i))
+			}
+		}
+	}
+	c.cnt.NeuronUpdates += uint64(c.n)
+}
+
+// emitSource sends the source spikes of step t.
+func (c *core) emitSource(t uint32) {
+	c.out = c.out[:0]
+	key := c.pc.Key
+	for c.cursor+1 < len(c.spikes) && c.spikes[c.cursor] < t {
+		c.cursor += 2
+	}
+	for c.cursor+1 < len(c.spikes) && c.spikes[c.cursor] == t {
+		c.out = append(c.out, key|c.spikes[c.cursor+1])
+		c.cursor += 2
+	}
+}
+
+// emitDelayed sends the delayed spikes due at step t.
+func (c *core) emitDelayed(t int) {
+	c.out = c.out[:0]
+	slot := t % len(c.pending)
+	for _, x := range c.pending[slot] {
+		c.out = append(c.out, c.pc.Key|x)
+	}
+	c.pending[slot] = c.pending[slot][:0]
+}
+
+// receive processes this step's inbox. Neuron cores look each key up in
+// the population table and add each synaptic word's weight into the ring
+// slot it is due in; delay cores schedule the stages the neuron needs.
+func (c *core) receive(t int) (rows, words, events uint64) {
+	switch c.kind {
+	case program.DelayCore:
+		d := c.delayConf
+		for _, key := range c.inbox {
+			local := key &^ d.SourceMask
+			for k := range d.Stages {
+				if d.Sends(k, local, uint32(c.n)) {
+					slot := (t + int((k+1)*d.Slots)) % len(c.pending)
+					c.pending[slot] = append(c.pending[slot], k<<c.delayIdx|local)
+				}
+			}
+		}
+		return 0, 0, 0
+	case program.NeuronCore:
+	default:
+		return 0, 0, 0
+	}
+	for _, key := range c.inbox {
+		e, ok := c.find(key)
+		if !ok {
+			continue
+		}
+		at, ok := e.Row(key, c.syn)
+		if !ok {
+			continue
+		}
+		h := e.Header()
+		n := c.syn[at]
+		rows++
+		words += uint64(h + n)
+		events += uint64(n)
+		for _, w := range c.syn[at+h : at+h+n] {
+			idx := int(w & c.iMask)
+			typ := int(w >> c.tShift & c.tMask)
+			d := int(w >> c.dShift & c.dMask)
+			pos := ((t+d)&c.slotMask)*c.slotStride + typ*c.n + idx
+			s := c.ring[pos] + w>>c.wShift
+			if s > c.ringCap {
+				s = c.ringCap
+				c.cnt.RingSaturations++
+			}
+			c.ring[pos] = s
+		}
+	}
+	return rows, words, events
+}
+
+// find is the master population table's binary search.
+func (c *core) find(key uint32) (program.PopEntry, bool) {
+	lo, hi := 0, len(c.table)
+	for lo < hi {
+		m := (lo + hi) / 2
+		e := c.table[m]
+		if key&e.Mask == e.Key {
+			return e, true
+		}
+		if key&e.Mask < e.Key {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return program.PopEntry{}, false
+}

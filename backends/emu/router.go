@@ -1,0 +1,137 @@
+package emu
+
+import (
+	"fmt"
+
+	"github.com/somahw/soma/program"
+)
+
+// tree is a packet's path through the routers, precomputed per key space:
+// hops in breadth-first order, each with its parent and the link counter it
+// uses, and the cores delivered to at each hop. The router model walks it
+// per packet, counting link use per step and dropping the subtree behind a
+// link that is full.
+type tree struct {
+	hops []hop
+}
+
+type hop struct {
+	chip   int32 // index into Emulator.chips
+	parent int32 // -1 at the source chip
+	link   int32 // global link counter index used to reach this hop, -1 at the source
+	cores  []int32
+}
+
+// buildTree walks the program's routers from a sending core for one key,
+// following the same rules as program.Reach (first match, default routing).
+func (e *Emulator) buildTree(src program.CoreID, key uint32) (*tree, error) {
+	t := &tree{}
+	type item struct {
+		x, y   int
+		in     int
+		parent int32
+		link   int32
+	}
+	queue := []item{{int(src.X), int(src.Y), -1, -1, -1}}
+	seen := map[[2]int]bool{}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		if seen[[2]int{it.x, it.y}] {
+			return nil, fmt.Errorf("key %08x from %s visits chip %d,%d twice", key, src, it.x, it.y)
+		}
+		seen[[2]int{it.x, it.y}] = true
+		chip := e.chipIndex(it.x, it.y)
+		h := hop{chip: int32(chip), parent: it.parent, link: it.link}
+		var dest uint32
+		matched := false
+		if r := e.routes[chip]; r != nil {
+			for _, en := range r {
+				if key&en.Mask == en.Key {
+					dest, matched = en.Dest, true
+					break
+				}
+			}
+		}
+		if !matched {
+			if it.in < 0 {
+				return t, nil // dropped at the source: no core wants it
+			}
+			dest = 1 << program.Opposite(it.in)
+		}
+		for p := range e.m.Cores {
+			if dest&program.CoreBit(uint8(p)) != 0 {
+				ci, ok := e.coreAt[[3]int{it.x, it.y, p}]
+				if !ok {
+					return nil, fmt.Errorf("key %08x is routed to unused core %d,%d,%d", key, it.x, it.y, p)
+				}
+				h.cores = append(h.cores, int32(ci))
+			}
+		}
+		me := int32(len(t.hops))
+		t.hops = append(t.hops, h)
+		for l := range program.LinkBits {
+			if dest&(1<<l) == 0 {
+				continue
+			}
+			nx, ny, ok := e.m.Neighbour(it.x, it.y, l)
+			if !ok {
+				return nil, fmt.Errorf("key %08x leaves chip %d,%d off the machine", key, it.x, it.y)
+			}
+			queue = append(queue, item{nx, ny, program.Opposite(l), me, int32(chip*program.LinkBits + l)})
+		}
+	}
+	return t, nil
+}
+
+func (e *Emulator) chipIndex(x, y int) int {
+	if i, ok := e.chipAt[[2]int{x, y}]; ok {
+		return i
+	}
+	i := len(e.chips)
+	e.chipAt[[2]int{x, y}] = i
+	e.chips = append(e.chips, [2]int{x, y})
+	e.routes = append(e.routes, nil)
+	return i
+}
+
+// send routes one packet: every hop whose link still has room this step
+// carries it on; a hop behind a full link is dropped with its subtree.
+// Deliveries go to the cores' inboxes.
+func (e *Emulator) send(t *tree, key uint32, step int) {
+	alive := e.alive[:0]
+	for k, h := range t.hops {
+		ok := true
+		if h.parent >= 0 {
+			ok = alive[h.parent]
+			if ok && h.link >= 0 {
+				if e.linkLoad[h.link] >= e.linkCap {
+					ok = false
+					e.dropped(int(t.hops[h.parent].chip), int(h.link)%program.LinkBits, step)
+				} else {
+					e.linkLoad[h.link]++
+					e.chipCnt[h.chip].PacketsIn++
+					e.chipCnt[t.hops[h.parent].chip].Links[h.link%program.LinkBits]++
+				}
+			}
+		}
+		alive = append(alive, ok)
+		if !ok {
+			continue
+		}
+		_ = k
+		e.chipCnt[h.chip].PacketsRouted++
+		for _, c := range h.cores {
+			e.cores[c].inbox = append(e.cores[c].inbox, key)
+		}
+	}
+	e.alive = alive
+}
+
+func (e *Emulator) dropped(chip, link, step int) {
+	cc := &e.chipCnt[chip]
+	cc.PacketsDropped++
+	if len(cc.Drops) < maxEvents {
+		cc.Drops = append(cc.Drops, Drop{Step: step, Link: program.LinkNames[link]})
+	}
+}
