@@ -22,13 +22,13 @@ type core struct {
 	stateMax        int64
 
 	// neuron fields (nil when the model has none)
-	model                   string
-	v, vRest, vReset, vTh   []int32
-	r, iOff, drift          []int32
-	expTC                   []int32 // in the state format or the decay format (expTCDecay)
-	expTCDecay              bool
-	refSteps, refTimer      []int32
-	isE, isI                []int32
+	model                    string
+	v, vRest, vReset, vTh    []int32
+	r, iOff, drift           []int32
+	expTC                    []int32 // in the state format or the decay format (expTCDecay)
+	expTCDecay               bool
+	refSteps, refTimer       []int32
+	isE, isI                 []int32
 	decE, decI, initE, initI []uint32
 
 	// ring buffer: slots × types × n entries, saturating at ringCap.

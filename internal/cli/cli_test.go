@@ -36,7 +36,13 @@ func TestExamplesRun(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			dir := t.TempDir()
 			var stdout, stderr bytes.Buffer
-			if code := Main([]string{"run", f, "-o", dir}, &stdout, &stderr); code != 0 {
+			args := []string{"run", f, "-o", dir}
+			if strings.HasPrefix(filepath.Base(f), "stdp") {
+				// STDP is not emulated yet (M1.3 in progress): run it on the
+				// reference engine.
+				args = append(args, "--engine", "reference")
+			}
+			if code := Main(args, &stdout, &stderr); code != 0 {
 				t.Fatalf("soma run %s: exit %d\n%s", f, code, stderr.String())
 			}
 			for _, name := range outputNames {
