@@ -15,6 +15,11 @@ import (
 // cycle counts and any overrun.
 const AssumedRateHz = 50.0
 
+// CPUHeadroom is the share of a step's cycles the partitioner plans to use
+// at the assumed rate, leaving the rest for bursts (synchronous volleys in
+// a balanced network put several times the average input into one step).
+const CPUHeadroom = 0.8
+
 // fanIn holds, per neuron population, what partitioning needs to know of
 // each post neuron.
 type fanIn struct {
@@ -277,7 +282,7 @@ func (s *state) sliceSize(i int, f *fanIn, start int) (int, string, error) {
 	if s.m.SDRAMBytes > 0 {
 		sdramShare = s.m.SDRAMBytes / int64(max(1, s.m.Cores-s.m.FirstCore))
 	}
-	budget := s.cyclesPerStep()
+	budget := int64(float64(s.cyclesPerStep()) * CPUHeadroom)
 	for ; n >= 1; n-- {
 		failed := ""
 		if lim.DelaySlots*lim.SynapseTypes*n > lim.RingBufferEntries {
@@ -292,7 +297,8 @@ func (s *state) sliceSize(i int, f *fanIn, start int) (int, string, error) {
 			case sdramShare > 0 && v.sdram > sdramShare:
 				failed = fmt.Sprintf("SDRAM share of a core (%d bytes needed of %d)", v.sdram, sdramShare)
 			case budget > 0 && v.cycles > budget:
-				failed = fmt.Sprintf("CPU time per step (about %d cycles of %d at %.0f Hz assumed firing)", v.cycles, budget, AssumedRateHz)
+				failed = fmt.Sprintf("CPU time per step (about %d cycles of the %d planned, %.0f%% of %d, at %.0f Hz assumed firing)",
+					v.cycles, budget, 100*CPUHeadroom, s.cyclesPerStep(), AssumedRateHz)
 			}
 		}
 		if failed == "" {

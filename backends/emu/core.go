@@ -237,6 +237,10 @@ func (c *core) update(t int) {
 	key := c.pc.Key
 	switch c.model {
 	case "if_curr_exp":
+		if !c.saturate && !c.expTCDecay {
+			c.updateIFCurrExpSpiNNaker(base)
+			break
+		}
 		for i := 0; i < c.n; i++ {
 			exc, inh := c.input(base, i)
 			c.isE[i] = c.fit(int64(c.isE[i]) + c.decay(c.fit(exc), c.initE[i]))
@@ -363,33 +367,40 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 	default:
 		return 0, 0, 0
 	}
+	// The ring offset of each delay's slot, computed once per step.
+	var slotBase [32]int
+	for d := range min(len(slotBase), c.slotMask+1) {
+		slotBase[d] = ((t + d) & c.slotMask) * c.slotStride
+	}
+	ring, syn := c.ring, c.syn
+	iMask, tShift, tMask, dShift, dMask, wShift := c.iMask, c.tShift, c.tMask, c.dShift, c.dMask&31, c.wShift
+	n, ringCap := c.n, c.ringCap
+	var saturated uint64
 	for _, key := range c.inbox {
 		e, ok := c.find(key)
 		if !ok {
 			continue
 		}
-		at, ok := e.Row(key, c.syn)
+		at, ok := e.Row(key, syn)
 		if !ok {
 			continue
 		}
 		h := e.Header()
-		n := c.syn[at]
+		cnt := syn[at]
 		rows++
-		words += uint64(h + n)
-		events += uint64(n)
-		for _, w := range c.syn[at+h : at+h+n] {
-			idx := int(w & c.iMask)
-			typ := int(w >> c.tShift & c.tMask)
-			d := int(w >> c.dShift & c.dMask)
-			pos := ((t+d)&c.slotMask)*c.slotStride + typ*c.n + idx
-			s := c.ring[pos] + w>>c.wShift
-			if s > c.ringCap {
-				s = c.ringCap
-				c.cnt.RingSaturations++
+		words += uint64(h + cnt)
+		events += uint64(cnt)
+		for _, w := range syn[at+h : at+h+cnt] {
+			pos := slotBase[w>>dShift&dMask] + int(w>>tShift&tMask)*n + int(w&iMask)
+			s := ring[pos] + w>>wShift
+			if s > ringCap {
+				s = ringCap
+				saturated++
 			}
-			c.ring[pos] = s
+			ring[pos] = s
 		}
 	}
+	c.cnt.RingSaturations += saturated
 	return rows, words, events
 }
 
@@ -409,4 +420,57 @@ func (c *core) find(key uint32) (program.PopEntry, bool) {
 		}
 	}
 	return program.PopEntry{}, false
+}
+
+// updateIFCurrExpSpiNNaker is update for if_curr_exp on SpiNNaker targets,
+// written out for speed: the same arithmetic as the general path (s16.15
+// state that wraps like C's accum, u0.32 synaptic decays, s16.15 exp_TC),
+// with every array resliced to n so the loop runs without bounds checks.
+func (c *core) updateIFCurrExpSpiNNaker(base int) {
+	n := c.n
+	ringE := c.ring[base : base+n]
+	ringI := c.ring[base+n : base+2*n]
+	v, vRest, vReset, vTh := c.v[:n], c.vRest[:n], c.vReset[:n], c.vTh[:n]
+	r, expTC, iOff := c.r[:n], c.expTC[:n], c.iOff[:n]
+	refT, refS := c.refTimer[:n], c.refSteps[:n]
+	isE, isI := c.isE[:n], c.isI[:n]
+	decE, decI, initE, initI := c.decE[:n], c.decI[:n], c.initE[:n], c.initI[:n]
+	sE, sI := c.shift[0], c.shift[1]
+	frac, dfrac := c.frac, c.decayFrac
+	key := c.pc.Key
+	out := c.out[:0]
+	for i := range n {
+		e := isE[i]
+		if in := ringE[i]; in != 0 {
+			e += int32((int64(int32(in<<sE)) * int64(initE[i])) >> dfrac)
+		}
+		in := isI[i]
+		if x := ringI[i]; x != 0 {
+			in += int32((int64(int32(x<<sI)) * int64(initI[i])) >> dfrac)
+		}
+		vi := v[i]
+		if refT[i] <= 0 {
+			input := e - in + iOff[i]
+			alpha := int32((int64(input)*int64(r[i]))>>frac) + vRest[i]
+			vi = alpha - int32((int64(expTC[i])*int64(alpha-vi))>>frac)
+		} else {
+			refT[i]--
+		}
+		if vi >= vTh[i] {
+			vi = vReset[i]
+			refT[i] = refS[i]
+			out = append(out, key|uint32(i))
+		}
+		v[i] = vi
+		if e != 0 {
+			e = int32((int64(e) * int64(decE[i])) >> dfrac)
+		}
+		if in != 0 {
+			in = int32((int64(in) * int64(decI[i])) >> dfrac)
+		}
+		isE[i], isI[i] = e, in
+	}
+	clear(ringE)
+	clear(ringI)
+	c.out = out
 }
