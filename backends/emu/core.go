@@ -2,6 +2,7 @@ package emu
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/somahw/soma/program"
 	"github.com/somahw/soma/results"
@@ -57,6 +58,16 @@ type core struct {
 	delayIdx  uint
 	delayConf *program.DelayConfig
 
+	// STDP (plastic cores): per synaptic word position in syn, the
+	// synapse's pre trace and the step it was last updated; pending[slot]
+	// lists the word positions whose pre spike takes effect at that step;
+	// postSyn[i] the positions of plastic synapses onto neuron i.
+	stdp                *program.STDP
+	preTrace, preLast   []int32
+	plasticPending      [][]uint32
+	postSyn             [][]uint32
+	postTrace, postLast []int32
+
 	// recording
 	recSpikes []uint32
 	recorded  []results.Spike
@@ -105,7 +116,11 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, 
 		c.wShift = uint(g.IndexBits + g.TypeBits + g.DelayBits)
 		c.table, c.syn = pc.PopTable, pc.Synapses
 		if pc.Plastic != nil {
-			return nil, fmt.Errorf("core %s: plastic synapses (STDP) are not emulated yet; use --engine reference", pc.CoreID)
+			// Plastic weights change during the run: work on a copy.
+			c.syn = slices.Clone(pc.Synapses)
+			if err := c.initPlastic(slots); err != nil {
+				return nil, err
+			}
 		}
 	}
 	c.recSpikes = pc.Record.Spikes
@@ -232,6 +247,10 @@ func (c *core) membrane(i int, input int64) int32 {
 // reset, then the synaptic state decays — the order of sPyNNaker's
 // neuron_impl_standard. Returns the number of spikes.
 func (c *core) update(t int) {
+	if c.stdp != nil {
+		c.plasticArrivals(t)
+		defer c.potentiateAll(t)
+	}
 	base := (t & c.slotMask) * c.slotStride
 	c.out = c.out[:0]
 	key := c.pc.Key
@@ -390,6 +409,16 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 		rows++
 		words += uint64(h + cnt)
 		events += uint64(cnt)
+		if e.Plastic {
+			// A plastic synapse acts when its spike arrives (after its
+			// delay), with the weight it has then.
+			for p := at + h; p < at+h+cnt; p++ {
+				d := int(syn[p] >> dShift & dMask)
+				slot := (t + d) & c.slotMask
+				c.plasticPending[slot] = append(c.plasticPending[slot], p)
+			}
+			continue
+		}
 		for _, w := range syn[at+h : at+h+cnt] {
 			pos := slotBase[w>>dShift&dMask] + int(w>>tShift&tMask)*n + int(w&iMask)
 			s := ring[pos] + w>>wShift
@@ -473,4 +502,139 @@ func (c *core) updateIFCurrExpSpiNNaker(base int) {
 	clear(ringE)
 	clear(ringI)
 	c.out = out
+}
+
+// one is 1.0 in the trace format (s16.15, as sPyNNaker's traces).
+const traceOne = 1 << 15
+
+func (c *core) initPlastic(slots int) error {
+	c.stdp = c.pc.Plastic
+	c.preTrace = make([]int32, len(c.syn))
+	c.preLast = make([]int32, len(c.syn))
+	c.plasticPending = make([][]uint32, slots)
+	c.postSyn = make([][]uint32, c.n)
+	c.postTrace, _ = c.fieldOf("post_trace")
+	c.postLast, _ = c.fieldOf("post_last")
+	if c.postTrace == nil || c.postLast == nil {
+		return fmt.Errorf("core %s: plastic synapses but no post_trace/post_last in the neuron record", c.pc.CoreID)
+	}
+	for _, e := range c.table {
+		if !e.Plastic {
+			continue
+		}
+		for r := range e.Rows {
+			at, ok := e.Row(e.Key|r, c.syn)
+			if !ok {
+				continue
+			}
+			h := e.Header()
+			n := c.syn[at]
+			for p := at + h; p < at+h+n; p++ {
+				idx := c.syn[p] & c.iMask
+				c.postSyn[idx] = append(c.postSyn[idx], p)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *core) fieldOf(name string) ([]int32, program.FieldFormat) {
+	w := len(c.pc.Layout)
+	for k, f := range c.pc.Layout {
+		if f.Name == name {
+			out := make([]int32, c.n)
+			for i := range out {
+				out[i] = int32(c.pc.Neurons[i*w+k])
+			}
+			return out, f.Format
+		}
+	}
+	return nil, 0
+}
+
+// traceAt decays a trace from step last to step t through the rule's
+// lookup table; past the table's end the trace has decayed to 0.
+func (c *core) traceAt(trace int32, lut []uint32, last, t int32) int32 {
+	k := int(t - last)
+	if trace == 0 || k >= len(lut) {
+		return 0
+	}
+	return int32((int64(trace) * int64(lut[k])) >> c.decayFrac)
+}
+
+// weightOf and setWeight read and write a synaptic word's weight field.
+func (c *core) weightOf(w uint32) int64 { return int64(w >> c.wShift) }
+
+func (c *core) setWeight(p uint32, wt int64) {
+	lo := c.syn[p] & (1<<c.wShift - 1)
+	c.syn[p] = uint32(wt)<<c.wShift | lo
+}
+
+// clampWeight keeps a plastic weight within [w_min, w_max].
+func (c *core) clampWeight(w int64) int64 {
+	return min(max(w, int64(c.stdp.WMin)), int64(c.stdp.WMax))
+}
+
+// change is an STDP amplitude (s16.15 of a weight LSB, or of 1 for the
+// multiplicative rule) times a trace (s16.15), truncated to whole LSBs.
+func change(a int32, factor int64, trace int32) int64 {
+	return (int64(a) * factor * int64(trace)) >> 30
+}
+
+// plasticArrivals delivers the plastic synapses whose pre spike takes
+// effect at step t: each adds its current weight to the ring slot of t,
+// is depressed by its post neuron's trace (pre after post), and its pre
+// trace jumps — the reference simulator's order, in fixed point.
+func (c *core) plasticArrivals(t int) {
+	slot := t & c.slotMask
+	list := c.plasticPending[slot]
+	base := slot * c.slotStride
+	st := c.stdp
+	for _, p := range list {
+		w := c.syn[p]
+		idx := int(w & c.iMask)
+		typ := int(w >> c.tShift & c.tMask)
+		wt := c.weightOf(w)
+		pos := base + typ*c.n + idx
+		sum := c.ring[pos] + uint32(wt)
+		if sum > c.ringCap {
+			sum = c.ringCap
+			c.cnt.RingSaturations++
+		}
+		c.ring[pos] = sum
+		y := c.traceAt(c.postTrace[idx], st.TauMinusDecay, c.postLast[idx], int32(t))
+		f := int64(1)
+		if st.Multiplicative {
+			f = wt - int64(st.WMin)
+		}
+		c.setWeight(p, c.clampWeight(wt-change(st.AMinus, f, y)))
+		c.preTrace[p] = c.traceAt(c.preTrace[p], st.TauPlusDecay, c.preLast[p], int32(t)) + traceOne
+		c.preLast[p] = int32(t)
+		c.cnt.STDPUpdates++
+	}
+	c.plasticPending[slot] = list[:0]
+}
+
+// potentiate applies the post spike of neuron i at step t to every plastic
+// synapse onto it, then the post trace jumps.
+func (c *core) potentiate(i, t int) {
+	st := c.stdp
+	for _, p := range c.postSyn[i] {
+		wt := c.weightOf(c.syn[p])
+		x := c.traceAt(c.preTrace[p], st.TauPlusDecay, c.preLast[p], int32(t))
+		f := int64(1)
+		if st.Multiplicative {
+			f = int64(st.WMax) - wt
+		}
+		c.setWeight(p, c.clampWeight(wt+change(st.APlus, f, x)))
+		c.cnt.STDPUpdates++
+	}
+	c.postTrace[i] = c.traceAt(c.postTrace[i], st.TauMinusDecay, c.postLast[i], int32(t)) + traceOne
+	c.postLast[i] = int32(t)
+}
+
+func (c *core) potentiateAll(t int) {
+	for _, key := range c.out {
+		c.potentiate(int(key&^c.pc.Mask), t)
+	}
 }

@@ -32,6 +32,7 @@ type CoreCounters struct {
 	RowsFetched     uint64 `json:"rows_fetched"`
 	SDRAMWords      uint64 `json:"sdram_words"`
 	RingSaturations uint64 `json:"ring_saturations"`
+	STDPUpdates     uint64 `json:"stdp_updates"`
 	BusyCycles      uint64 `json:"busy_cycles"`
 	MaxCycles       uint64 `json:"max_cycles_per_step"`
 	Overruns        uint64 `json:"overruns"`
@@ -89,6 +90,7 @@ func (c *Counters) Totals() CoreCounters {
 		t.RowsFetched += x.RowsFetched
 		t.SDRAMWords += x.SDRAMWords
 		t.RingSaturations += x.RingSaturations
+		t.STDPUpdates += x.STDPUpdates
 		t.BusyCycles += x.BusyCycles
 		t.MaxCycles = max(t.MaxCycles, x.MaxCycles)
 		t.Overruns += x.Overruns

@@ -37,11 +37,6 @@ func TestExamplesRun(t *testing.T) {
 			dir := t.TempDir()
 			var stdout, stderr bytes.Buffer
 			args := []string{"run", f, "-o", dir}
-			if strings.HasPrefix(filepath.Base(f), "stdp") {
-				// STDP is not emulated yet (M1.3 in progress): run it on the
-				// reference engine.
-				args = append(args, "--engine", "reference")
-			}
 			if code := Main(args, &stdout, &stderr); code != 0 {
 				t.Fatalf("soma run %s: exit %d\n%s", f, code, stderr.String())
 			}
