@@ -54,7 +54,7 @@ func TestRoundTrip(t *testing.T) {
 		name string
 		prog func(t *testing.T) *program.Program
 	}{
-		{"cuba/spinn3", func(t *testing.T) *program.Program { return compileExample(t, "cuba", "spinn3") }},
+		{"cuba/spinn5", func(t *testing.T) *program.Program { return compileExample(t, "cuba", "spinn5") }},
 		{"stdp/spinn5", func(t *testing.T) *program.Program { return compileExample(t, "stdp", "spinn5") }},
 		{"stdp/zcu102", func(t *testing.T) *program.Program { return compileExample(t, "stdp", "zcu102") }},
 		{"small/spinn3", func(t *testing.T) *program.Program {
