@@ -28,6 +28,8 @@ type core struct {
 	r, iOff, drift           []int32
 	expTC                    []int32 // in the state format or the decay format (expTCDecay)
 	expTCDecay               bool
+	uniform                  bool // every neuron has the same parameters
+	entriesWhole             bool // every table entry selects whole key spaces
 	refSteps, refTimer       []int32
 	isE, isI                 []int32
 	decE, decI, initE, initI []uint32
@@ -44,8 +46,14 @@ type core struct {
 	table []program.PopEntry
 	syn   []uint32
 
-	// inbox: keys delivered this step, processed after the neuron update.
-	inbox []uint32
+	// inbox: packets delivered this step, processed after the neuron
+	// update: the key and, for neuron cores, the population-table entry it
+	// matches (resolved when the paths are built; -1: none).
+	inbox []packet
+	// rowAt[entry][local] is the row offset of each key of each
+	// population-table entry (-1: no row): the table decoded once at load,
+	// since it does not change during a run.
+	rowAt [][]int32
 	// out: keys this core sends this step.
 	out []uint32
 
@@ -115,6 +123,7 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, 
 		c.dShift, c.dMask = uint(g.IndexBits+g.TypeBits), 1<<g.DelayBits-1
 		c.wShift = uint(g.IndexBits + g.TypeBits + g.DelayBits)
 		c.table, c.syn = pc.PopTable, pc.Synapses
+		c.decodeTable()
 		if pc.Plastic != nil {
 			// Plastic weights change during the run: work on a copy.
 			c.syn = slices.Clone(pc.Synapses)
@@ -191,7 +200,33 @@ func (c *core) decodeNeurons() error {
 		c.refTimer = make([]int32, c.n)
 		c.refSteps = make([]int32, c.n)
 	}
+	// Most populations give every neuron the same parameters; then the
+	// fast path keeps them in registers instead of streaming 11 arrays.
+	c.uniform = c.model == "if_curr_exp" && allSame(c.vRest, c.vReset, c.vTh, c.r, c.expTC, c.iOff, c.refSteps) &&
+		allSameU(c.decE, c.decI, c.initE, c.initI)
 	return nil
+}
+
+func allSame(xs ...[]int32) bool {
+	for _, x := range xs {
+		for _, v := range x {
+			if v != x[0] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func allSameU(xs ...[]uint32) bool {
+	for _, x := range xs {
+		for _, v := range x {
+			if v != x[0] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // mul multiplies two state-format numbers (s16.15 × s16.15 → s16.15),
@@ -257,7 +292,11 @@ func (c *core) update(t int) {
 	switch c.model {
 	case "if_curr_exp":
 		if !c.saturate && !c.expTCDecay {
-			c.updateIFCurrExpSpiNNaker(base)
+			if c.uniform {
+				c.updateIFCurrExpUniform(base)
+			} else {
+				c.updateIFCurrExpSpiNNaker(base)
+			}
 			break
 		}
 		for i := 0; i < c.n; i++ {
@@ -372,8 +411,8 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 	switch c.kind {
 	case program.DelayCore:
 		d := c.delayConf
-		for _, key := range c.inbox {
-			local := key &^ d.SourceMask
+		for _, pk := range c.inbox {
+			local := pk.key &^ d.SourceMask
 			for k := range d.Stages {
 				if d.Sends(k, local, uint32(c.n)) {
 					slot := (t + int((k+1)*d.Slots)) % len(c.pending)
@@ -395,15 +434,17 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 	iMask, tShift, tMask, dShift, dMask, wShift := c.iMask, c.tShift, c.tMask, c.dShift, c.dMask&31, c.wShift
 	n, ringCap := c.n, c.ringCap
 	var saturated uint64
-	for _, key := range c.inbox {
-		e, ok := c.find(key)
-		if !ok {
+	for _, pk := range c.inbox {
+		if pk.entry < 0 {
 			continue
 		}
-		at, ok := e.Row(key, syn)
-		if !ok {
+		e := &c.table[pk.entry]
+		rowAt := c.rowAt[pk.entry]
+		local := pk.key &^ e.Mask
+		if int(local) >= len(rowAt) || rowAt[local] < 0 {
 			continue
 		}
+		at := uint32(rowAt[local])
 		h := e.Header()
 		cnt := syn[at]
 		rows++
@@ -431,24 +472,6 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 	}
 	c.cnt.RingSaturations += saturated
 	return rows, words, events
-}
-
-// find is the master population table's binary search.
-func (c *core) find(key uint32) (program.PopEntry, bool) {
-	lo, hi := 0, len(c.table)
-	for lo < hi {
-		m := (lo + hi) / 2
-		e := c.table[m]
-		if key&e.Mask == e.Key {
-			return e, true
-		}
-		if key&e.Mask < e.Key {
-			hi = m
-		} else {
-			lo = m + 1
-		}
-	}
-	return program.PopEntry{}, false
 }
 
 // updateIFCurrExpSpiNNaker is update for if_curr_exp on SpiNNaker targets,
@@ -637,4 +660,88 @@ func (c *core) potentiateAll(t int) {
 	for _, key := range c.out {
 		c.potentiate(int(key&^c.pc.Mask), t)
 	}
+}
+
+// updateIFCurrExpUniform is updateIFCurrExpSpiNNaker for a core whose
+// neurons share their parameters (the usual case): the same arithmetic,
+// with the parameters held in registers and only the state streamed.
+func (c *core) updateIFCurrExpUniform(base int) {
+	n := c.n
+	ringE := c.ring[base : base+n]
+	ringI := c.ring[base+n : base+2*n]
+	v, refT, isE, isI := c.v[:n], c.refTimer[:n], c.isE[:n], c.isI[:n]
+	vRest, vReset, vTh := int64(c.vRest[0]), c.vReset[0], c.vTh[0]
+	r, expTC, iOff, refS := int64(c.r[0]), int64(c.expTC[0]), c.iOff[0], c.refSteps[0]
+	decE, decI, initE, initI := int64(c.decE[0]), int64(c.decI[0]), int64(c.initE[0]), int64(c.initI[0])
+	sE, sI := c.shift[0], c.shift[1]
+	frac, dfrac := c.frac, c.decayFrac
+	key := c.pc.Key
+	out := c.out[:0]
+	for i := range n {
+		e, in := isE[i], isI[i]
+		if x := ringE[i]; x != 0 {
+			e += int32((int64(int32(x<<sE)) * initE) >> dfrac)
+		}
+		if x := ringI[i]; x != 0 {
+			in += int32((int64(int32(x<<sI)) * initI) >> dfrac)
+		}
+		vi := v[i]
+		if refT[i] <= 0 {
+			alpha := int32((int64(e-in+iOff)*r)>>frac + vRest)
+			vi = alpha - int32((expTC*int64(alpha-vi))>>frac)
+		} else {
+			refT[i]--
+		}
+		if vi >= vTh {
+			vi = vReset
+			refT[i] = refS
+			out = append(out, key|uint32(i))
+		}
+		v[i] = vi
+		isE[i] = int32((int64(e) * decE) >> dfrac)
+		isI[i] = int32((int64(in) * decI) >> dfrac)
+	}
+	clear(ringE)
+	clear(ringI)
+	c.out = out
+}
+
+// packet is one delivered spike.
+type packet struct {
+	key   uint32
+	entry int32
+}
+
+// decodeTable resolves every row of every population-table entry once.
+func (c *core) decodeTable() {
+	c.rowAt = make([][]int32, len(c.table))
+	for i, e := range c.table {
+		rows := make([]int32, e.Rows)
+		for r := range e.Rows {
+			rows[r] = -1
+			if at, ok := e.Row(e.Key|r, c.syn); ok {
+				rows[r] = int32(at)
+			}
+		}
+		c.rowAt[i] = rows
+	}
+}
+
+// entryFor returns the index of the population-table entry a key matches
+// (the master population table's binary search), or -1.
+func (c *core) entryFor(key uint32) int32 {
+	lo, hi := 0, len(c.table)
+	for lo < hi {
+		m := (lo + hi) / 2
+		e := c.table[m]
+		if key&e.Mask == e.Key {
+			return int32(m)
+		}
+		if key&e.Mask < e.Key {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	return -1
 }

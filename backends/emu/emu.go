@@ -101,8 +101,8 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 		}
 		e.cores = append(e.cores, c)
 	}
-	// Routes look at whole key spaces unless some entry's mask reaches
-	// into the neuron-index bits (then every key gets its own path).
+	// An entry serves a whole key space when its mask selects no neuron
+	// index bits of any sender; then one lookup per path suffices.
 	common := ^uint32(0)
 	for _, c := range p.Cores {
 		common &= c.Mask
@@ -110,6 +110,14 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 			common &= ^uint32(1<<c.Geometry.IndexBits - 1)
 		}
 	}
+	for _, c := range e.cores {
+		c.entriesWhole = true
+		for _, en := range c.table {
+			c.entriesWhole = c.entriesWhole && en.Mask&^common == 0
+		}
+	}
+	// Routes look at whole key spaces unless some entry's mask reaches
+	// into the neuron-index bits (then every key gets its own path).
 	for _, ch := range p.Chips {
 		for _, r := range ch.Routes {
 			e.perKey = e.perKey || r.Mask&^common != 0
@@ -143,6 +151,7 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 			if err != nil {
 				return nil, fmt.Errorf("emu: core %s: %w", c.CoreID, err)
 			}
+			e.resolveEntries(tr, k, e.perKey)
 			ts = append(ts, tr)
 		}
 		e.trees = append(e.trees, ts)

@@ -19,7 +19,14 @@ type hop struct {
 	chip   int32 // index into Emulator.chips
 	parent int32 // -1 at the source chip
 	link   int32 // global link counter index used to reach this hop, -1 at the source
-	cores  []int32
+	cores  []delivery
+}
+
+// delivery is a core a hop delivers to, with the population-table entry the
+// tree's key space matches there (-1 for delay cores, which have none).
+type delivery struct {
+	core  int32
+	entry int32
 }
 
 // buildTree walks the program's routers from a sending core for one key,
@@ -65,7 +72,7 @@ func (e *Emulator) buildTree(src program.CoreID, key uint32) (*tree, error) {
 				if !ok {
 					return nil, fmt.Errorf("key %08x is routed to unused core %d,%d,%d", key, it.x, it.y, p)
 				}
-				h.cores = append(h.cores, int32(ci))
+				h.cores = append(h.cores, delivery{int32(ci), -1})
 			}
 		}
 		me := int32(len(t.hops))
@@ -121,8 +128,13 @@ func (e *Emulator) send(t *tree, key uint32, step int) {
 		}
 		_ = k
 		e.chipCnt[h.chip].PacketsRouted++
-		for _, c := range h.cores {
-			e.cores[c].inbox = append(e.cores[c].inbox, key)
+		for _, d := range h.cores {
+			c := e.cores[d.core]
+			entry := d.entry
+			if entry == -2 { // per-key lookup (see resolveEntries)
+				entry = c.entryFor(key)
+			}
+			c.inbox = append(c.inbox, packet{key, entry})
 		}
 	}
 	e.alive = alive
@@ -133,5 +145,26 @@ func (e *Emulator) dropped(chip, link, step int) {
 	cc.PacketsDropped++
 	if len(cc.Drops) < maxEvents {
 		cc.Drops = append(cc.Drops, Drop{Step: step, Link: program.LinkNames[link]})
+	}
+}
+
+// resolveEntries fills in, for every delivery of a tree, the entry its key
+// space matches on the receiving core. A tree serves a whole key space when
+// the routes do; the entry then holds for every key of it (entries select
+// whole spaces too), else it is looked up per packet (-2).
+func (e *Emulator) resolveEntries(t *tree, key uint32, perKey bool) {
+	for hi := range t.hops {
+		for di := range t.hops[hi].cores {
+			d := &t.hops[hi].cores[di]
+			c := e.cores[d.core]
+			switch {
+			case c.kind != program.NeuronCore:
+				d.entry = -1
+			case perKey || !c.entriesWhole:
+				d.entry = -2
+			default:
+				d.entry = c.entryFor(key)
+			}
+		}
 	}
 }
