@@ -63,3 +63,42 @@ func BenchmarkCUBA(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCUBA40k is the 40,000-neuron version (p = 0.002, fan-in 80) for
+// 0.2 s of model time on a SpiNN-5 triad.
+func BenchmarkCUBA40k(b *testing.B) {
+	net, err := ir.ReadFile("../../examples/cuba.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	net.Run.Duration = 0.2
+	net.Populations[0].Size, net.Populations[1].Size = 32000, 8000
+	for _, pr := range net.Projections {
+		pr.Connector.P = 0.002
+	}
+	t, err := target.Load("spinn5x3")
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := compiler.Compile(net, t, compiler.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := program.NewMachine(t)
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	var run float64
+	for b.Loop() {
+		e, err := New(res.Program, m, Options{Workers: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, _, err := e.Run()
+		if err != nil {
+			b.Fatal(err)
+		}
+		run += r.Timings.RunS
+	}
+	b.ReportMetric(run/float64(b.N), "run_s")
+	b.ReportMetric(float64(res.Program.Steps)*res.Program.Timestep*float64(b.N)/run, "x-realtime")
+}

@@ -50,6 +50,10 @@ type core struct {
 	// update: the key and, for neuron cores, the population-table entry it
 	// matches (resolved when the paths are built; -1: none).
 	inbox []packet
+	// work lists the rows reached this step by packets on the fast path
+	// (their lookups resolved at load); stepPackets counts those packets.
+	work        []rowRef
+	stepPackets uint64
 	// rowAt[entry][local] is the row offset of each key of each
 	// population-table entry (-1: no row): the table decoded once at load,
 	// since it does not change during a run.
@@ -434,6 +438,9 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 	iMask, tShift, tMask, dShift, dMask, wShift := c.iMask, c.tShift, c.tMask, c.dShift, c.dMask&31, c.wShift
 	n, ringCap := c.n, c.ringCap
 	var saturated uint64
+	// Rows from the slow path (packets looked up here) join the ones the
+	// fast path resolved; order within a step does not matter for the
+	// ring sums, and the lists are built in a fixed order anyway.
 	for _, pk := range c.inbox {
 		if pk.entry < 0 {
 			continue
@@ -444,13 +451,19 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 		if int(local) >= len(rowAt) || rowAt[local] < 0 {
 			continue
 		}
-		at := uint32(rowAt[local])
-		h := e.Header()
+		c.work = append(c.work, rowRef{int32(c.idx), uint32(rowAt[local]), e.Plastic})
+	}
+	for _, ref := range c.work {
+		at := ref.at
+		h := uint32(1)
+		if ref.plastic {
+			h = 3
+		}
 		cnt := syn[at]
 		rows++
 		words += uint64(h + cnt)
 		events += uint64(cnt)
-		if e.Plastic {
+		if ref.plastic {
 			// A plastic synapse acts when its spike arrives (after its
 			// delay), with the weight it has then.
 			for p := at + h; p < at+h+cnt; p++ {

@@ -67,6 +67,8 @@ type Emulator struct {
 	pool     *pool
 	// ordered lists the cores in population order (for traces).
 	ordered []*core
+	// active lists the trees used on the fast path this step.
+	active []*tree
 }
 
 type costs struct {
@@ -152,6 +154,11 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 				return nil, fmt.Errorf("emu: core %s: %w", c.CoreID, err)
 			}
 			e.resolveEntries(tr, k, e.perKey)
+			if e.perKey {
+				e.prepareFast(tr, k, 1)
+			} else {
+				e.prepareFast(tr, k, int(c.N))
+			}
 			ts = append(ts, tr)
 		}
 		e.trees = append(e.trees, ts)
@@ -278,16 +285,47 @@ func (e *Emulator) route(t int) {
 			default:
 				tr = ts[0]
 			}
-			e.send(tr, key, t)
+			if !e.send(tr, key, t) {
+				continue
+			}
+			// Reached every core: queue the rows straight away.
+			if tr.count == 0 {
+				e.active = append(e.active, tr)
+			}
+			tr.count++
+			r := tr.rows[0]
+			if len(tr.rows) > 1 {
+				r = tr.rows[local&(1<<c.delayIdx-1)]
+				if c.kind != program.DelayCore {
+					r = tr.rows[local]
+				}
+			}
+			for _, ref := range r {
+				dc := e.cores[ref.core]
+				dc.work = append(dc.work, ref)
+			}
+			for _, d := range tr.delayDests {
+				e.cores[d].inbox = append(e.cores[d].inbox, packet{key, -1})
+			}
 		}
 	}
+	// Count the packets each core received this step on the fast path.
+	for _, tr := range e.active {
+		for _, d := range tr.neuronDests {
+			e.cores[d].stepPackets += uint64(tr.count)
+		}
+		tr.count = 0
+	}
+	e.active = e.active[:0]
 }
 
 func (e *Emulator) phaseC(i, t int) {
 	c := e.cores[i]
-	packets := uint64(len(c.inbox))
+	packets := uint64(len(c.inbox)) + c.stepPackets
+	c.stepPackets = 0
 	rows, words, events := c.receive(t)
 	c.inbox = c.inbox[:0]
+	c.work = c.work[:0]
 	cnt := &c.cnt
 	cnt.PacketsReceived += packets
 	cnt.RowsFetched += rows

@@ -13,6 +13,24 @@ import (
 // link that is full.
 type tree struct {
 	hops []hop
+	// fast: every delivery's population-table entry is known, so a
+	// packet that is not dropped goes straight to the rows it reaches:
+	// rows[local] lists them (cores without a row for that neuron get the
+	// packet counted but no work). neuronDests and delayDests are the
+	// cores the packet reaches.
+	fast        bool
+	rows        [][]rowRef
+	neuronDests []int32
+	delayDests  []int32
+	// count is the packets sent on the tree this step (fast path).
+	count uint32
+}
+
+// rowRef is a row a packet reaches: the core and the row's offset.
+type rowRef struct {
+	core    int32
+	at      uint32
+	plastic bool
 }
 
 type hop struct {
@@ -104,16 +122,20 @@ func (e *Emulator) chipIndex(x, y int) int {
 
 // send routes one packet: every hop whose link still has room this step
 // carries it on; a hop behind a full link is dropped with its subtree.
-// Deliveries go to the cores' inboxes.
-func (e *Emulator) send(t *tree, key uint32, step int) {
+// It returns whether the packet reached every core of its tree; if not,
+// it has delivered the packet to the cores it did reach (by key, to be
+// looked up), and the caller must not deliver it again.
+func (e *Emulator) send(t *tree, key uint32, step int) bool {
 	alive := e.alive[:0]
-	for k, h := range t.hops {
+	complete := true
+	for _, h := range t.hops {
 		ok := true
 		if h.parent >= 0 {
 			ok = alive[h.parent]
 			if ok && h.link >= 0 {
 				if e.linkLoad[h.link] >= e.linkCap {
 					ok = false
+					complete = false
 					e.dropped(int(t.hops[h.parent].chip), int(h.link)%program.LinkBits, step)
 				} else {
 					e.linkLoad[h.link]++
@@ -123,11 +145,18 @@ func (e *Emulator) send(t *tree, key uint32, step int) {
 			}
 		}
 		alive = append(alive, ok)
-		if !ok {
+		if ok {
+			e.chipCnt[h.chip].PacketsRouted++
+		}
+	}
+	e.alive = alive
+	if complete && t.fast {
+		return true
+	}
+	for k, h := range t.hops {
+		if !alive[k] {
 			continue
 		}
-		_ = k
-		e.chipCnt[h.chip].PacketsRouted++
 		for _, d := range h.cores {
 			c := e.cores[d.core]
 			entry := d.entry
@@ -137,7 +166,7 @@ func (e *Emulator) send(t *tree, key uint32, step int) {
 			c.inbox = append(c.inbox, packet{key, entry})
 		}
 	}
-	e.alive = alive
+	return false
 }
 
 func (e *Emulator) dropped(chip, link, step int) {
@@ -164,6 +193,45 @@ func (e *Emulator) resolveEntries(t *tree, key uint32, perKey bool) {
 				d.entry = -2
 			default:
 				d.entry = c.entryFor(key)
+			}
+		}
+	}
+}
+
+// prepareFast decodes, for a tree that serves a whole key space (or one
+// key), which rows each neuron's packet reaches, so delivery needs no
+// table lookups. n is the number of keys the tree serves.
+func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
+	t.fast = true
+	for _, h := range t.hops {
+		for _, d := range h.cores {
+			c := e.cores[d.core]
+			switch {
+			case c.kind == program.DelayCore:
+				t.delayDests = append(t.delayDests, d.core)
+			case d.entry == -2:
+				t.fast = false
+			default:
+				t.neuronDests = append(t.neuronDests, d.core)
+			}
+		}
+	}
+	if !t.fast {
+		return
+	}
+	t.rows = make([][]rowRef, n)
+	for _, h := range t.hops {
+		for _, d := range h.cores {
+			c := e.cores[d.core]
+			if c.kind != program.NeuronCore || d.entry < 0 {
+				continue
+			}
+			en := c.table[d.entry]
+			for local := range n {
+				key := base | uint32(local)
+				if at := c.rowAt[d.entry]; int(key&^en.Mask) < len(at) && at[key&^en.Mask] >= 0 {
+					t.rows[local] = append(t.rows[local], rowRef{d.core, uint32(at[key&^en.Mask]), en.Plastic})
+				}
 			}
 		}
 	}
