@@ -105,6 +105,6 @@ func run(n int, duration, p float64, workers int, engine, tname string) error {
 		"run_s": runS, "total_s": time.Since(start).Seconds(),
 		"exc_rate_hz": float64(counts[0]) / float64(ne) / duration,
 		"inh_rate_hz": float64(counts[1]) / float64(n-ne) / duration,
-		"synapses": exp.NumSynapses(),
+		"synapses":    exp.NumSynapses(),
 	})
 }
