@@ -42,6 +42,7 @@ func layout(s *state) error {
 		return err
 	}
 	for _, v := range order {
+		var weights []program.WeightProbe
 		ep := s.exp.Populations[v.pop]
 		c := program.Core{
 			CoreID: v.id(), Kind: v.kind, Pop: uint32(v.pop), Lo: uint32(v.lo), N: uint32(v.n),
@@ -72,8 +73,10 @@ func layout(s *state) error {
 			c.WeightShift = []uint8{pq.shift[0], pq.shift[1]}
 			c.PopTable, c.Synapses = rows[v].table, rows[v].words
 			c.Plastic = rows[v].stdp
+			weights = rows[v].weights
 		}
 		c.Record = s.recording(v)
+		c.Record.Weights = weights
 		p.Cores = append(p.Cores, c)
 	}
 	chips := map[[2]int]bool{}
@@ -114,6 +117,33 @@ type coreRows struct {
 	table []program.PopEntry
 	words []uint32
 	stdp  *program.STDP
+	// weights are the probed plastic synapses laid out on this core.
+	weights []program.WeightProbe
+}
+
+// notePosition records where a probed plastic synapse's word went, so the
+// core can sample its weight.
+func (s *state) notePosition(cr *coreRows, x incoming, pos int) {
+	probe, ok := s.weightProbes[x.proj]
+	if !ok || (probe.Indices != nil && !probe.has[x.syn]) {
+		return
+	}
+	name := s.net.Projections[x.proj].Name
+	for i := range cr.weights {
+		if cr.weights[i].Projection == name {
+			cr.weights[i].Synapses = append(cr.weights[i].Synapses, uint32(x.syn))
+			cr.weights[i].Words = append(cr.weights[i].Words, uint32(pos))
+			return
+		}
+	}
+	cr.weights = append(cr.weights, program.WeightProbe{Projection: name, Every: uint32(max(1, probe.Every)),
+		Synapses: []uint32{uint32(x.syn)}, Words: []uint32{uint32(pos)}})
+}
+
+// weightProbe is a weights probe with its indices as a set.
+type weightProbe struct {
+	*ir.Probe
+	has map[int32]bool
 }
 
 // incoming is one synapse as its target core stores it: the key space it
@@ -123,6 +153,7 @@ type incoming struct {
 	local uint32
 	word  uint32
 	proj  int32
+	syn   int32 // index in the projection's expanded synapses
 }
 
 // buildRows packs each target vertex's incoming synapses into rows, one
@@ -130,6 +161,17 @@ type incoming struct {
 // target in one pass (no per-row allocation), then sorted by key and pre
 // neuron; within a row they keep the network's order.
 func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
+	s.weightProbes = map[int32]weightProbe{}
+	for _, pb := range s.net.Probes {
+		if pb.Variable != "weights" {
+			continue
+		}
+		wp := weightProbe{Probe: pb, has: map[int32]bool{}}
+		for _, i := range pb.Indices {
+			wp.has[int32(i)] = true
+		}
+		s.weightProbes[int32(s.net.ProjectionIndex(pb.Projection))] = wp
+	}
 	index := make(map[*vertex]int, len(s.verts))
 	for i, v := range s.verts {
 		index[v] = i
@@ -151,7 +193,7 @@ func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
 				plasticOn[ti] = pr
 			}
 			g := program.Geometry{DelayBits: delayBits, TypeBits: 1, IndexBits: uint8(indexBits(b.n))}
-			in[ti] = append(in[ti], incoming{key: key, local: uint32(int(syn.Pre) - a.lo), proj: int32(k),
+			in[ti] = append(in[ti], incoming{key: key, local: uint32(int(syn.Pre) - a.lo), proj: int32(k), syn: int32(n),
 				word: g.Word(q[n].w, uint32(rest), uint32(q[n].typ), uint32(int(syn.Post)-b.lo))})
 		}
 	}
@@ -228,6 +270,7 @@ func (s *state) appendBlock(cr *coreRows, blk []incoming, target *vertex, plasti
 		for _, x := range blk {
 			at := base + int(x.local)*(header+longest)
 			cr.words[at+header+next[x.local]] = x.word
+			s.notePosition(cr, x, at+header+next[x.local])
 			next[x.local]++
 		}
 		for r := range rows {
@@ -253,6 +296,7 @@ func (s *state) appendBlock(cr *coreRows, blk []incoming, target *vertex, plasti
 		}
 		for _, x := range blk {
 			cr.words[starts[x.local]] = x.word
+			s.notePosition(cr, x, starts[x.local])
 			starts[x.local]++
 		}
 	}

@@ -41,6 +41,8 @@ type state struct {
 	delayOf map[*vertex]*vertex
 	// keys
 	keys keyLayout
+	// weightProbes maps projection index → its weights probe (layout).
+	weightProbes map[int32]weightProbe
 }
 
 // sender is one key space that packets are sent on: a neuron or source

@@ -279,6 +279,16 @@ func (n *Network) Projection(name string) *Projection {
 	return nil
 }
 
+// ProjectionIndex returns the index of the named projection, or -1.
+func (n *Network) ProjectionIndex(name string) int {
+	for i, p := range n.Projections {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // NumNeurons counts neurons and sources over all populations.
 func (n *Network) NumNeurons() int {
 	total := 0

@@ -302,6 +302,18 @@ type Record struct {
 	Spikes []uint32
 	// Vars are analogue probes.
 	Vars []RecordVar
+	// Weights are probes on plastic weights held in this core's rows.
+	Weights []WeightProbe
+}
+
+// WeightProbe samples plastic weights of one projection every Every steps:
+// Synapses[k] (the synapse's index in the projection, in (pre, post) order)
+// is stored at word Words[k] of the core's Synapses region.
+type WeightProbe struct {
+	Projection string
+	Every      uint32
+	Synapses   []uint32
+	Words      []uint32
 }
 
 // RecordVar samples one state field of some neurons every Every steps.

@@ -195,6 +195,18 @@ func (v *verifier) core(c *Core) {
 			}
 		}
 	}
+	for _, wp := range c.Record.Weights {
+		if len(wp.Synapses) != len(wp.Words) || wp.Every == 0 {
+			v.errorf("core %s: weight probe of %s has %d synapses, %d words, every %d", c.CoreID, wp.Projection, len(wp.Synapses), len(wp.Words), wp.Every)
+			continue
+		}
+		for _, w := range wp.Words {
+			if int(w) >= len(c.Synapses) {
+				v.errorf("core %s: weight probe of %s reads word %d of a %d-word matrix", c.CoreID, wp.Projection, w, len(c.Synapses))
+				break
+			}
+		}
+	}
 	if c.Kind == DelayCore {
 		d := c.Delay
 		switch {

@@ -84,8 +84,17 @@ type core struct {
 	recSpikes []uint32
 	recorded  []results.Spike
 	vars      []varRec
+	// weightRecs sample plastic weights (probes on this core's rows).
+	weightRecs []weightRec
 
 	cnt CoreCounters
+}
+
+type weightRec struct {
+	probe program.WeightProbe
+	trace int
+	hw    float64 // hardware unit → SI
+	data  []float64
 }
 
 type varRec struct {

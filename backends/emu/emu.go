@@ -20,7 +20,9 @@ package emu
 
 import (
 	"fmt"
+	"math"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/somahw/soma/program"
@@ -395,12 +397,45 @@ func (e *Emulator) newResult() *results.Result {
 			}
 		}
 	}
+	// Plastic weights: one trace per projection, columns gathered from
+	// every core holding probed synapses and put in synapse order at the end.
+	for _, c := range ordered {
+		for _, wp := range c.pc.Record.Weights {
+			name := wp.Projection + ".weights"
+			ti := -1
+			for k, tr := range res.Traces {
+				if tr.Name == name {
+					ti = k
+				}
+			}
+			if ti < 0 {
+				ti = len(res.Traces)
+				unit, _ := fieldUnit(c.model, "weight")
+				res.Traces = append(res.Traces, results.Trace{Name: name, Population: wp.Projection, Variable: "weights",
+					Unit: unit, Every: int(wp.Every)})
+			}
+			_, hw := fieldUnit(c.model, "weight")
+			c.weightRecs = append(c.weightRecs, weightRec{probe: wp, trace: ti, hw: hw})
+			for _, syn := range wp.Synapses {
+				res.Traces[ti].Indices = append(res.Traces[ti].Indices, int(syn))
+			}
+		}
+	}
 	return res
 }
 
 // fieldUnit is the SI unit of a recorded field and the factor from the
 // hardware unit (mV, nA for PyNN models; none for NIR models).
 func fieldUnit(model, field string) (string, float64) {
+	if field == "weight" {
+		switch model {
+		case "if_curr_exp":
+			return "A", 1e-9
+		case "if_curr_delta":
+			return "V", 1e-3
+		}
+		return "", 1
+	}
 	if model == "if_curr_exp" || model == "if_curr_delta" {
 		switch field {
 		case "v":
@@ -427,6 +462,18 @@ func (c *core) field(name string) ([]int32, bool) {
 // sample records the analogue probes at the end of step t.
 func (e *Emulator) sample(t int) {
 	for _, c := range e.cores {
+		for k := range c.weightRecs {
+			r := &c.weightRecs[k]
+			if t%int(r.probe.Every) != 0 {
+				continue
+			}
+			for _, w := range r.probe.Words {
+				word := c.syn[w]
+				typ := word >> c.tShift & c.tMask
+				lsb := math.Ldexp(1, int(c.shift[typ])-int(c.frac)) * r.hw
+				r.data = append(r.data, float64(word>>c.wShift)*lsb)
+			}
+		}
 		for k := range c.vars {
 			r := &c.vars[k]
 			if t%r.every != 0 {
@@ -457,6 +504,11 @@ func (e *Emulator) finish(res *results.Result) {
 			parts[r.trace] = append(parts[r.trace], part{r.data, len(r.indices)})
 		}
 	}
+	for _, c := range e.ordered {
+		for _, r := range c.weightRecs {
+			parts[r.trace] = append(parts[r.trace], part{r.data, len(r.probe.Words)})
+		}
+	}
 	for ti := range res.Traces {
 		ps := parts[ti]
 		if len(ps) == 0 || ps[0].width == 0 {
@@ -470,5 +522,29 @@ func (e *Emulator) finish(res *results.Result) {
 			}
 		}
 		res.Traces[ti].Data = data
+		if res.Traces[ti].Variable == "weights" {
+			sortColumns(&res.Traces[ti])
+		}
 	}
+}
+
+// sortColumns puts a trace's columns in increasing index order.
+func sortColumns(tr *results.Trace) {
+	w := len(tr.Indices)
+	order := make([]int, w)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return tr.Indices[a] - tr.Indices[b] })
+	idx := make([]int, w)
+	for k, o := range order {
+		idx[k] = tr.Indices[o]
+	}
+	data := make([]float64, len(tr.Data))
+	for s := 0; s+w <= len(tr.Data); s += w {
+		for k, o := range order {
+			data[s+k] = tr.Data[s+o]
+		}
+	}
+	tr.Indices, tr.Data = idx, data
 }

@@ -395,3 +395,50 @@ func TestFPGACycles(t *testing.T) {
 		}
 	}
 }
+
+// TestWeightProbe: probed plastic weights are sampled from the core's rows
+// and follow the reference simulator's: same synapses, first sample within
+// one stored LSB, mean after 1 s of learning within 10%.
+func TestWeightProbe(t *testing.T) {
+	net, err := ir.ReadFile("../../examples/stdp.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.Run.Duration = 1
+	emu, _, _ := emulate(t, net, "spinn5", Options{}, compiler.Options{})
+	ref := simulate(t, net)
+	find := func(res *results.Result) *results.Trace {
+		for i := range res.Traces {
+			if res.Traces[i].Variable == "weights" {
+				return &res.Traces[i]
+			}
+		}
+		t.Fatal("no weights trace")
+		return nil
+	}
+	a, b := find(emu), find(ref)
+	if diff := cmp.Diff(b.Indices, a.Indices); diff != "" {
+		t.Fatalf("recorded synapses (-reference +emu):\n%s", diff)
+	}
+	if len(a.Data) != len(b.Data) {
+		t.Fatalf("%d samples, reference %d", len(a.Data), len(b.Data))
+	}
+	lsb := 0.05e-9 / 50 // w_max spans about 50 stored LSBs in this network
+	for i := range a.Indices {
+		if d := math.Abs(a.Data[i] - b.Data[i]); d > lsb {
+			t.Errorf("synapse %d: first sample %g, reference %g", a.Indices[i], a.Data[i], b.Data[i])
+		}
+	}
+	mean := func(xs []float64) float64 {
+		s := 0.0
+		for _, x := range xs {
+			s += x
+		}
+		return s / float64(len(xs))
+	}
+	w := len(a.Indices)
+	ea, eb := mean(a.Data[len(a.Data)-w:]), mean(b.Data[len(b.Data)-w:])
+	if rel := math.Abs(ea-eb) / eb; rel > 0.10 {
+		t.Errorf("mean weight after 1 s: emu %g, reference %g (%.0f%% apart)", ea, eb, 100*rel)
+	}
+}
