@@ -621,9 +621,12 @@ func (c *core) clampWeight(w int64) int64 {
 }
 
 // change is an STDP amplitude (s16.15 of a weight LSB, or of 1 for the
-// multiplicative rule) times a trace (s16.15), truncated to whole LSBs.
+// multiplicative rule) times a trace (s16.15), rounded to the nearest
+// whole LSB. Rounding, not truncation: with a few LSBs per change,
+// truncating would bias every potentiation and depression downwards and
+// make learning drift from the rule.
 func change(a int32, factor int64, trace int32) int64 {
-	return (int64(a) * factor * int64(trace)) >> 30
+	return (int64(a)*factor*int64(trace) + 1<<29) >> 30
 }
 
 // plasticArrivals delivers the plastic synapses whose pre spike takes
