@@ -30,6 +30,7 @@ type core struct {
 	expTCDecay               bool
 	uniform                  bool // every neuron has the same parameters
 	entriesWhole             bool // every table entry selects whole key spaces
+	generic                  bool // tests: always take the general update path
 	refSteps, refTimer       []int32
 	isE, isI                 []int32
 	decE, decI, initE, initI []uint32
@@ -216,11 +217,11 @@ func (c *core) decodeNeurons() error {
 	// Most populations give every neuron the same parameters; then the
 	// fast path keeps them in registers instead of streaming 11 arrays.
 	c.uniform = c.model == "if_curr_exp" && allSame(c.vRest, c.vReset, c.vTh, c.r, c.expTC, c.iOff, c.refSteps) &&
-		allSameU(c.decE, c.decI, c.initE, c.initI)
+		allSame(c.decE, c.decI, c.initE, c.initI)
 	return nil
 }
 
-func allSame(xs ...[]int32) bool {
+func allSame[T comparable](xs ...[]T) bool {
 	for _, x := range xs {
 		for _, v := range x {
 			if v != x[0] {
@@ -231,15 +232,24 @@ func allSame(xs ...[]int32) bool {
 	return true
 }
 
-func allSameU(xs ...[]uint32) bool {
-	for _, x := range xs {
-		for _, v := range x {
-			if v != x[0] {
-				return false
-			}
-		}
+// awake reports whether neuron i integrates this step; a refractory
+// neuron counts its timer down instead (sPyNNaker's refract_timer).
+func (c *core) awake(i int) bool {
+	if c.refTimer[i] <= 0 {
+		return true
 	}
-	return true
+	c.refTimer[i]--
+	return false
+}
+
+// threshold fires neuron i if its membrane reached threshold: reset,
+// start the refractory timer, send.
+func (c *core) threshold(i int, key uint32) {
+	if c.v[i] >= c.vTh[i] {
+		c.v[i] = c.vReset[i]
+		c.refTimer[i] = c.refSteps[i]
+		c.out = append(c.out, key|uint32(i))
+	}
 }
 
 // mul multiplies two state-format numbers (s16.15 × s16.15 → s16.15),
@@ -304,7 +314,7 @@ func (c *core) update(t int) {
 	key := c.pc.Key
 	switch c.model {
 	case "if_curr_exp":
-		if !c.saturate && !c.expTCDecay {
+		if !c.saturate && !c.expTCDecay && !c.generic {
 			if c.uniform {
 				c.updateIFCurrExpUniform(base)
 			} else {
@@ -316,79 +326,51 @@ func (c *core) update(t int) {
 			exc, inh := c.input(base, i)
 			c.isE[i] = c.fit(int64(c.isE[i]) + c.decay(c.fit(exc), c.initE[i]))
 			c.isI[i] = c.fit(int64(c.isI[i]) + c.decay(c.fit(inh), c.initI[i]))
-			if c.refTimer[i] <= 0 {
+			if c.awake(i) {
 				c.v[i] = c.membrane(i, int64(c.isE[i])-int64(c.isI[i])+int64(c.iOff[i]))
-			} else {
-				c.refTimer[i]--
 			}
-			if c.v[i] >= c.vTh[i] {
-				c.v[i] = c.vReset[i]
-				c.refTimer[i] = c.refSteps[i]
-				c.out = append(c.out, key|uint32(i))
-			}
+			c.threshold(i, key)
 			c.isE[i] = c.fit(c.decay(c.isE[i], c.decE[i]))
 			c.isI[i] = c.fit(c.decay(c.isI[i], c.decI[i]))
 		}
 	case "if_curr_delta":
 		for i := 0; i < c.n; i++ {
 			exc, inh := c.input(base, i)
-			if c.refTimer[i] <= 0 {
+			if c.awake(i) {
 				c.v[i] = c.fit(int64(c.v[i]) + exc - inh)
 				c.v[i] = c.membrane(i, int64(c.iOff[i]))
-			} else {
-				c.refTimer[i]--
 			}
-			if c.v[i] >= c.vTh[i] {
-				c.v[i] = c.vReset[i]
-				c.refTimer[i] = c.refSteps[i]
-				c.out = append(c.out, key|uint32(i))
-			}
+			c.threshold(i, key)
 		}
 	case "cuba_lif":
 		for i := 0; i < c.n; i++ {
 			pos, neg := c.input(base, i)
 			c.isE[i] = c.fit(int64(c.isE[i]) + pos - neg)
-			if c.refTimer[i] <= 0 {
+			if c.awake(i) {
 				c.v[i] = c.membrane(i, int64(c.isE[i])+int64(c.iOff[i]))
-			} else {
-				c.refTimer[i]--
 			}
-			if c.v[i] >= c.vTh[i] {
-				c.v[i] = c.vReset[i]
-				c.refTimer[i] = c.refSteps[i]
-				c.out = append(c.out, key|uint32(i))
-			}
+			c.threshold(i, key)
 			c.isE[i] = c.fit(c.decay(c.isE[i], c.decE[i]))
 		}
 	case "lif", "li":
 		spiking := c.model == "lif"
 		for i := 0; i < c.n; i++ {
 			pos, neg := c.input(base, i)
-			if c.refTimer[i] <= 0 {
+			if c.awake(i) {
 				c.v[i] = c.fit(int64(c.v[i]) + pos - neg)
 				c.v[i] = c.membrane(i, int64(c.iOff[i]))
-			} else {
-				c.refTimer[i]--
 			}
-			if spiking && c.v[i] >= c.vTh[i] {
-				c.v[i] = c.vReset[i]
-				c.refTimer[i] = c.refSteps[i]
-				c.out = append(c.out, key|uint32(i))
+			if spiking {
+				c.threshold(i, key)
 			}
 		}
 	case "if":
 		for i := 0; i < c.n; i++ {
 			pos, neg := c.input(base, i)
-			if c.refTimer[i] <= 0 {
+			if c.awake(i) {
 				c.v[i] = c.fit(int64(c.v[i]) + pos - neg + int64(c.drift[i]))
-			} else {
-				c.refTimer[i]--
 			}
-			if c.v[i] >= c.vTh[i] {
-				c.v[i] = c.vReset[i]
-				c.refTimer[i] = c.refSteps[i]
-				c.out = append(c.out, key|uint32(i))
-			}
+			c.threshold(i, key)
 		}
 	}
 	c.cnt.NeuronUpdates += uint64(c.n)
