@@ -374,7 +374,9 @@ func (l *lowering) projections() error {
 		for sk := range synapses[k] {
 			keys = append(keys, sk)
 		}
-		slices.SortFunc(keys, func(a, b [3]int64) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]), cmp.Compare(a[2], b[2])) })
+		slices.SortFunc(keys, func(a, b [3]int64) int {
+			return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]), cmp.Compare(a[2], b[2]))
+		})
 		for _, sk := range keys {
 			w := synapses[k][sk]
 			if w == 0 {
