@@ -367,7 +367,7 @@ func (l *lowering) projections() error {
 		}
 	}
 	for _, k := range order {
-		post := net.Population(popName(k.dst))
+
 		dstNode := l.g.Nodes[k.dst]
 		list := make([]ir.ListSynapse, 0, len(synapses[k]))
 		keys := make([][3]int64, 0, len(synapses[k]))
@@ -395,7 +395,6 @@ func (l *lowering) projections() error {
 			Name: k.src + "→" + k.dst, Pre: popName(k.src), Post: popName(k.dst), Receptor: ir.Excitatory,
 			Connector: ir.Connector{Kind: ir.FromList, List: list}, Delay: ir.Scalar(l.opts.Dt),
 		})
-		_ = post
 	}
 	// Biases of stateless nodes are constant inputs of the neurons they reach.
 	for _, name := range l.g.Names() {
