@@ -75,8 +75,10 @@ func layout(s *state) error {
 			c.Plastic = rows[v].stdp
 			weights = rows[v].weights
 		}
-		c.Record = s.recording(v)
-		c.Record.Weights = weights
+		if v.kind != program.DelayCore { // a delay core re-sends spikes its source already recorded
+			c.Record = s.recording(v)
+			c.Record.Weights = weights
+		}
 		p.Cores = append(p.Cores, c)
 	}
 	chips := map[[2]int]bool{}

@@ -22,7 +22,21 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI scripts in testdata/script: each is a txtar
 // archive of files and soma invocations with their expected output.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata/script"})
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// truncate FILE cuts a file in half, to test corrupt inputs.
+			"truncate": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: truncate FILE")
+				}
+				path := ts.MkAbs(args[0])
+				b, err := os.ReadFile(path)
+				ts.Check(err)
+				ts.Check(os.WriteFile(path, b[:len(b)/2], 0o644))
+			},
+		},
+	})
 }
 
 // TestExamplesRun runs every example end to end, writing all outputs, and

@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/somahw/soma/backends/spinnaker"
 	"github.com/somahw/soma/compiler"
 	"github.com/somahw/soma/ir"
 	"github.com/somahw/soma/program"
@@ -36,8 +39,13 @@ the chips' multicast tables, lays out every core's memory and verifies the
 result. A network that does not fit fails here, saying which population or
 projection, which limit, and what to change.
 
--o writes the compiled program (a versioned binary, byte-identical for the
-same input and seed). --report prints the mapping report.`,
+-o writes the result, by extension:
+  .soma    soma's compiled program (a versioned binary container)
+  .spinn   a SpiNNaker board image (docs/image-format.md); for a machine of
+           several boards (spinn5x3) a manifest plus one image per board
+           (NAME-board0.spinn, …) next to it, loadable in parallel
+Every output is byte-identical for the same input and seed. --report prints
+the mapping report.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return compileModel(cmd, args[0], f)
@@ -80,11 +88,7 @@ func compileModel(cmd *cobra.Command, path string, f compileFlags) error {
 	}
 	out := cmd.OutOrStdout()
 	if f.out != "" {
-		b, err := program.Encode(res.Program)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(f.out, b, 0o644); err != nil {
+		if err := writeProgram(f.out, res.Program, t); err != nil {
 			return err
 		}
 	}
@@ -121,4 +125,87 @@ func compileModel(cmd *cobra.Command, path string, f compileFlags) error {
 		fmt.Fprintf(out, "wrote %s\n", f.out)
 	}
 	return nil
+}
+
+// writeProgram writes a compiled program in the format its file name asks
+// for: a SpiNNaker image (or a manifest and per-board images) for .spinn,
+// soma's own container otherwise.
+func writeProgram(path string, p *program.Program, t *target.Target) error {
+	if !strings.HasSuffix(path, ".spinn") {
+		b, err := program.Encode(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, b, 0o644)
+	}
+	if t.Kind != target.KindSpiNNaker {
+		return fmt.Errorf("%s: .spinn images are for SpiNNaker targets; %s is %s (write .soma, or the FPGA artifacts when they land)", path, t.Name, t.Kind)
+	}
+	if t.Machine.Boards <= 1 {
+		b, err := spinnaker.Encode(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, b, 0o644)
+	}
+	manifest, images, err := spinnaker.EncodeBoards(p, t)
+	if err != nil {
+		return err
+	}
+	m, err := spinnaker.ParseManifest(manifest)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	for i, img := range images {
+		if err := os.WriteFile(filepath.Join(dir, m.Boards[i].File), img, 0o644); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(path, manifest, 0o644)
+}
+
+// readProgram reads a compiled program written by writeProgram: a
+// SpiNNaker image, a board manifest with its images, or a .soma file.
+func readProgram(path string) (*program.Program, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case bytes.HasPrefix(b, []byte(spinnaker.Magic)):
+		return spinnaker.Decode(b)
+	case bytes.HasPrefix(b, []byte(spinnaker.ManifestHeader+"\n")):
+		m, err := spinnaker.ParseManifest(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		images := make([][]byte, len(m.Boards))
+		for i, bd := range m.Boards {
+			if images[i], err = os.ReadFile(filepath.Join(filepath.Dir(path), bd.File)); err != nil {
+				return nil, fmt.Errorf("%s: board %d: %w", path, i, err)
+			}
+		}
+		return spinnaker.DecodeBoards(b, images)
+	}
+	return program.Decode(b)
+}
+
+// isCompiled reports whether a file is a compiled program rather than a
+// model: by extension, or by its first bytes.
+func isCompiled(path string) bool {
+	switch filepath.Ext(path) {
+	case ".soma", ".spinn":
+		return true
+	case ".yaml", ".yml", ".nir":
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := f.Read(head)
+	return bytes.HasPrefix(head[:n], []byte("SOMAPROG")) || bytes.HasPrefix(head[:n], []byte(spinnaker.Magic))
 }

@@ -79,6 +79,9 @@ func runModel(cmd *cobra.Command, path string, f runFlags) error {
 	if f.engine != "reference" && f.engine != "emu" {
 		return fmt.Errorf("unknown engine %q; available: emu, reference", f.engine)
 	}
+	if isCompiled(path) {
+		return runCompiled(cmd, path, f, start)
+	}
 	net, err := ir.ReadFile(path)
 	if err != nil {
 		return err
@@ -223,27 +226,31 @@ func writeRunSummary(w io.Writer, net *ir.Network, exp *ir.Expanded, res *result
 	}
 	fmt.Fprintf(w, "%s: %d neurons, %d synapses; %d steps of %s on the %s engine\n",
 		name, net.NumNeurons(), exp.NumSynapses(), res.Steps, ir.FormatQuantity(res.Timestep, ir.Time), res.Engine)
-	sum := res.Summary()
 	recorded := map[string]bool{}
-	anyProbe := false
 	for _, pb := range net.Probes {
 		if pb.Variable == "spikes" {
 			recorded[pb.Population] = true
-			anyProbe = true
 		}
 	}
+	writeRates(w, res, recorded)
+	t := res.Timings
+	fmt.Fprintf(w, "time: build %.3fs, run %.3fs, total %.3fs\n", t.BuildS, t.RunS, t.TotalS)
+}
+
+// writeRates prints spikes and mean rate per population; populations
+// whose spikes were not recorded (when some were) show dashes.
+func writeRates(w io.Writer, res *results.Result, recorded map[string]bool) {
+	sum := res.Summary()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "population\tneurons\tspikes\trate (Hz)\t")
 	for _, p := range sum.Populations {
-		if anyProbe && !recorded[p.Name] {
+		if len(recorded) > 0 && !recorded[p.Name] {
 			fmt.Fprintf(tw, "%s\t%d\t-\t-\t\n", p.Name, p.Neurons)
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t\n", p.Name, p.Neurons, p.Spikes, p.MeanRateHz)
 	}
 	tw.Flush()
-	t := res.Timings
-	fmt.Fprintf(w, "time: build %.3fs, run %.3fs, total %.3fs\n", t.BuildS, t.RunS, t.TotalS)
 }
 
 // applyInput replays a spike file into a spike-source population,
@@ -302,5 +309,61 @@ func applyInput(exp *ir.Expanded, spec string) error {
 		}
 	}
 	ep.SpikeSteps = trains
+	return nil
+}
+
+// runCompiled runs a compiled program (a .soma file or SpiNNaker image) on
+// the emulator: what a board would be given, checked before it goes there.
+func runCompiled(cmd *cobra.Command, path string, f runFlags, start time.Time) error {
+	if f.engine != "emu" {
+		return fmt.Errorf("%s is a compiled program: it runs on the emulator (--engine emu), not the reference simulator, which needs the model", path)
+	}
+	if len(f.inputs) > 0 || f.seed >= 0 || f.duration != "" {
+		return fmt.Errorf("%s is a compiled program: --input, --seed and --duration change the model; recompile it instead", path)
+	}
+	p, err := readProgram(path)
+	if err != nil {
+		return err
+	}
+	t, err := target.Load(p.Target)
+	if err != nil {
+		return err
+	}
+	e, err := emu.New(p, program.NewMachine(t), emu.Options{})
+	if err != nil {
+		return err
+	}
+	buildS := time.Since(start).Seconds()
+	res, counters, err := e.Run()
+	if err != nil {
+		return err
+	}
+	res.Timings.BuildS = buildS
+	res.Timings.TotalS = time.Since(start).Seconds()
+	if f.out != "" {
+		if err := writeOutputs(f.out, res, counters); err != nil {
+			return err
+		}
+	}
+	out := cmd.OutOrStdout()
+	if f.json {
+		return res.WriteSummaryJSON(out)
+	}
+	neurons := 0
+	for _, pop := range p.Populations {
+		neurons += int(pop.Size)
+	}
+	fmt.Fprintf(out, "%s (compiled for %s): %d neurons; %d steps of %s on the emu engine\n",
+		res.Network, p.Target, neurons, res.Steps, ir.FormatQuantity(res.Timestep, ir.Time))
+	recorded := map[string]bool{}
+	for _, c := range p.Cores {
+		if c.Record.Spikes != nil {
+			recorded[p.Populations[c.Pop].Name] = true
+		}
+	}
+	writeRates(out, res, recorded)
+	t2 := res.Timings
+	fmt.Fprintf(out, "time: build %.3fs, run %.3fs, total %.3fs\n", t2.BuildS, t2.RunS, t2.TotalS)
+	counters.WriteSummary(out)
 	return nil
 }
