@@ -214,6 +214,8 @@ def layouts_b(l, data, m, full):
         l.create_dataset("unlimited_dim1", data=m, chunks=(4, 4), maxshape=(7, None))
         l.create_dataset("bigger_max", data=m, chunks=(4, 4), maxshape=(10, 20))
     l.create_dataset("vstr_chunked", data=np.array(["a", "bb", "ccc"], dtype=object), dtype=h5py.string_dtype(), chunks=(2,), compression="gzip")
+    if not full:
+        return
     # Implicit index (libver latest, no filters, early allocation).
     dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
     dcpl.set_chunk((4,))
@@ -273,6 +275,15 @@ def main():
         groups(f, 20)
         dense_attrs(f["target"])
         dense_attrs(f)
+    # A fractal heap past its first direct block (root indirect block) and a
+    # v2 B-tree with internal nodes; a fixed array index with pages (more
+    # than 1024 chunks).
+    with h5py.File(os.path.join(OUT, "latest_big.h5"), "w", libver="latest") as f:
+        t = f.create_dataset("t", data=np.int8(7))
+        g = f.create_group("big")
+        for i in range(100):
+            g["a_somewhat_longer_link_name_%03d" % i] = t
+        f.create_dataset("paged", data=(np.arange(1100) % 100).astype("<i1"), chunks=(1,))
     # Superblock 2.
     with h5py.File(os.path.join(OUT, "v108.h5"), "w", libver="v108") as f:
         g = f.create_group("g")
