@@ -12,7 +12,8 @@ import (
 )
 
 func newCheckCmd() *cobra.Command {
-	return &cobra.Command{
+	var nf nirFlags
+	cmd := &cobra.Command{
 		Use:   "check MODEL",
 		Short: "Validate a model file and summarise it (populations, neurons, synapses, sources)",
 		Long: `Check reads a model file, reports every problem at once (each with
@@ -20,17 +21,19 @@ file:line:column), and otherwise expands the connectivity from the seed and
 prints a summary: populations, neurons, synapses per projection, sources.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			net, err := ir.ReadFile(args[0])
+			m, err := loadModel(cmd, args[0], nf)
 			if err != nil {
 				return err
 			}
-			exp, err := ir.Expand(net)
+			exp, err := ir.Expand(m.net)
 			if err != nil {
 				return err
 			}
 			return writeCheckSummary(cmd.OutOrStdout(), exp)
 		},
 	}
+	nf.add(cmd)
+	return cmd
 }
 
 func writeCheckSummary(w io.Writer, e *ir.Expanded) error {

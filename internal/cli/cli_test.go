@@ -22,8 +22,18 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI scripts in testdata/script: each is a txtar
 // archive of files and soma invocations with their expected output.
 func TestScripts(t *testing.T) {
+	nirDir, err := filepath.Abs("../hdf5/testdata/nir")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			// Real NIR files (copied with provenance into the HDF5
+			// reader's testdata).
+			env.Setenv("NIR", nirDir)
+			return nil
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// truncate FILE cuts a file in half, to test corrupt inputs.
 			"truncate": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -12,12 +12,12 @@ import (
 
 	"github.com/somahw/soma/backends/spinnaker"
 	"github.com/somahw/soma/compiler"
-	"github.com/somahw/soma/ir"
 	"github.com/somahw/soma/program"
 	"github.com/somahw/soma/target"
 )
 
 type compileFlags struct {
+	nir            nirFlags
 	target         string
 	out            string
 	report         bool
@@ -59,6 +59,7 @@ the mapping report.`,
 	fl.BoolVar(&f.timings, "timings", false, "print each pass's time")
 	fl.StringVar(&f.dumpAfter, "dump-after", "", "print the compiler's state after this pass: "+strings.Join(compiler.PassNames(), ", "))
 	fl.IntVar(&f.neuronsPerCore, "neurons-per-core", 0, "largest slice of a population on one core (default: the target's)")
+	f.nir.add(cmd)
 	return cmd
 }
 
@@ -67,10 +68,11 @@ func compileModel(cmd *cobra.Command, path string, f compileFlags) error {
 	if err != nil {
 		return err
 	}
-	net, err := ir.ReadFile(path)
+	m, err := loadModel(cmd, path, f.nir)
 	if err != nil {
 		return err
 	}
+	net := m.net
 	opts := compiler.Options{NeuronsPerCore: f.neuronsPerCore}
 	if f.dumpAfter != "" {
 		known := false

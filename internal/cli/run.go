@@ -25,6 +25,7 @@ import (
 )
 
 type runFlags struct {
+	nir      nirFlags
 	out      string
 	json     bool
 	inputs   []string
@@ -71,6 +72,7 @@ columns neuron,step (or the spikes.csv format), or a .npy 0/1 array of shape
 	fl.Int64Var(&f.seed, "seed", -1, "override the model's run seed")
 	fl.StringVar(&f.duration, "duration", "", "override the model's run duration (e.g. 200ms)")
 	fl.BoolVar(&f.progress, "progress", true, "show a progress bar when stderr is a terminal")
+	f.nir.add(cmd)
 	return cmd
 }
 
@@ -82,10 +84,11 @@ func runModel(cmd *cobra.Command, path string, f runFlags) error {
 	if isCompiled(path) {
 		return runCompiled(cmd, path, f, start)
 	}
-	net, err := ir.ReadFile(path)
+	m, err := loadModel(cmd, path, f.nir)
 	if err != nil {
 		return err
 	}
+	net := m.net
 	if f.seed >= 0 {
 		net.Run.Seed = uint64(f.seed)
 	}
@@ -100,8 +103,14 @@ func runModel(cmd *cobra.Command, path string, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	// NIR's input at step n acts in step n; soma delivers a source's
+	// spikes a step after it sends them, so a NIR Input sends one early.
+	shift := 0
+	if m.nir != nil {
+		shift = 1
+	}
 	for _, in := range f.inputs {
-		if err := applyInput(exp, in); err != nil {
+		if err := applyInput(exp, in, shift); err != nil {
 			return err
 		}
 	}
@@ -255,7 +264,7 @@ func writeRates(w io.Writer, res *results.Result, recorded map[string]bool) {
 
 // applyInput replays a spike file into a spike-source population,
 // replacing the trains the model file gave it.
-func applyInput(exp *ir.Expanded, spec string) error {
+func applyInput(exp *ir.Expanded, spec string, shift int) error {
 	popName, file, ok := strings.Cut(spec, "=")
 	if !ok || popName == "" || file == "" {
 		return fmt.Errorf("--input %q: expected POP=FILE", spec)
@@ -299,7 +308,10 @@ func applyInput(exp *ir.Expanded, spec string) error {
 		if int(s.Step) >= steps {
 			return fmt.Errorf("--input %s: a spike at step %d lies after the run's last step %d; lengthen the run (--duration) or trim the file", spec, s.Step, steps-1)
 		}
-		trains[s.Neuron] = append(trains[s.Neuron], s.Step)
+		if int(s.Step) < shift {
+			return fmt.Errorf("--input %s: a spike at step %d cannot act at its own step: soma delivers a source's spikes one step after they are sent, so NIR inputs are sent a step early; start the input with a silent step", spec, s.Step)
+		}
+		trains[s.Neuron] = append(trains[s.Neuron], s.Step-int32(shift))
 	}
 	for i := range trains {
 		slices.Sort(trains[i])

@@ -137,12 +137,14 @@ func prod(shape []int) int {
 	return n
 }
 
-func (l *lowering) assume(format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
+// assume handles a known real-world quirk: an error saying what is wrong
+// and what --lenient would assume, or, under --lenient, the assumption
+// recorded for the user to see.
+func (l *lowering) assume(problem, assumption string) error {
 	if !l.opts.Lenient {
-		return fmt.Errorf("nir: %s (run with --lenient to accept it)", msg)
+		return fmt.Errorf("nir: %s (run with --lenient to assume: %s)", problem, assumption)
 	}
-	l.res.Assumptions = append(l.res.Assumptions, msg)
+	l.res.Assumptions = append(l.res.Assumptions, problem+": "+assumption)
 	return nil
 }
 
@@ -522,7 +524,8 @@ func (l *lowering) outputs() error {
 			if a, b := prod(l.shapes[name]), prod(l.shapes[src]); a != b {
 				return fmt.Errorf("nir: Output %s has shape %v but its source %s has %v", name, l.shapes[name], src, l.shapes[src])
 			} else if !slices.Equal(l.shapes[name], l.shapes[src]) {
-				if err := l.assume("Output %s has shape %v, its source %s %v: same size, read as flat", name, l.shapes[name], src, l.shapes[src]); err != nil {
+				if err := l.assume(fmt.Sprintf("Output %s has shape %v but its source %s has %v", name, l.shapes[name], src, l.shapes[src]),
+					"the sizes agree, so the output is read as flat"); err != nil {
 					return err
 				}
 			}
