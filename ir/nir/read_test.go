@@ -8,7 +8,9 @@ import (
 
 // nirFile is a real NIR file; the HDF5 reader's testdata holds copies
 // (with their provenance) so the tests run from a plain clone.
-func nirFile(name string) string { return filepath.Join("..", "..", "internal", "hdf5", "testdata", "nir", name) }
+func nirFile(name string) string {
+	return filepath.Join("..", "..", "internal", "hdf5", "testdata", "nir", name)
+}
 
 // TestReadRealFiles: real exports from Norse, Sinabs, snnTorch and Spyx
 // read, flatten and lower (or are refused with the reason, for the
