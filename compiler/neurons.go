@@ -70,17 +70,20 @@ func neuronRecord(ep *ir.ExpandedPopulation, i int, dt float64, plastic bool, ex
 				fieldValue{"inh_init", program.Decay, ti / dt * (1 - decay(ti))},
 			)
 		}
-	case ir.CubaLIF:
+	case ir.CubaLIF, ir.CubaLI:
 		out = []fieldValue{
 			{"v", program.State, init("v")},
 			{"v_leak", program.State, p("v_leak")},
-			{"v_reset", program.State, p("v_reset")},
-			{"v_thresh", program.State, p("v_threshold")},
 			{"r", program.State, p("r")},
 			{"exp_tc", expTC, decay(p("tau_mem"))},
 			{"i_offset", program.State, p("i_offset")},
 		}
-		out = append(out, refract()...)
+		if ep.Model == ir.CubaLIF {
+			out = append(out,
+				fieldValue{"v_reset", program.State, p("v_reset")},
+				fieldValue{"v_thresh", program.State, p("v_threshold")})
+			out = append(out, refract()...)
+		}
 		out = append(out,
 			fieldValue{"i_syn", program.State, init("i_syn")},
 			fieldValue{"syn_decay", program.Decay, decay(p("tau_syn"))})
@@ -98,18 +101,21 @@ func neuronRecord(ep *ir.ExpandedPopulation, i int, dt float64, plastic bool, ex
 				fieldValue{"v_thresh", program.State, p("v_threshold")})
 			out = append(out, refract()...)
 		}
-	case ir.IF:
+	case ir.IF, ir.I:
 		out = []fieldValue{
 			{"v", program.State, init("v")},
-			{"v_reset", program.State, p("v_reset")},
-			{"v_thresh", program.State, p("v_threshold")},
 			{"r", program.State, p("r")},
 			{"i_offset", program.State, p("i_offset")},
 			// IF has no leak: a constant input moves v by r·i_offset·dt
 			// each step (dt in seconds, NIR's time unit).
 			{"drift", program.State, p("r") * p("i_offset") * dt},
 		}
-		out = append(out, refract()...)
+		if ep.Model == ir.IF {
+			out = append(out,
+				fieldValue{"v_reset", program.State, p("v_reset")},
+				fieldValue{"v_thresh", program.State, p("v_threshold")})
+			out = append(out, refract()...)
+		}
 	}
 	if plastic {
 		out = append(out,
@@ -132,11 +138,11 @@ func effectiveWeight(post *ir.ExpandedPopulation, j int, w float64, receptor ir.
 		return w * toNA, typeOf(receptor)
 	case ir.IFCurrDelta:
 		return w * toMV, typeOf(receptor)
-	case ir.CubaLIF:
+	case ir.CubaLIF, ir.CubaLI:
 		w *= p("w_in") / p("tau_syn")
 	case ir.LIF, ir.LI:
 		w *= p("r") / p("tau")
-	case ir.IF:
+	case ir.IF, ir.I:
 		w *= p("r")
 	}
 	if w < 0 {

@@ -24,6 +24,11 @@ const (
 	IF Model = "if"
 	// LI is NIR's LI: a non-spiking leaky integrator, used for readouts.
 	LI Model = "li"
+	// CubaLI is NIR's CubaLI: CubaLIF without a threshold (a readout with
+	// a synaptic current).
+	CubaLI Model = "cuba_li"
+	// I is NIR's I: a pure integrator without threshold.
+	I Model = "i"
 	// SpikeSourceArray emits spikes at given times.
 	SpikeSourceArray Model = "spike_source_array"
 	// SpikeSourcePoisson emits Poisson spike trains from a seeded generator.
@@ -207,6 +212,35 @@ var Models = map[Model]*ModelSpec{
 			{Name: "i_offset", Dim: Dimensionless, Default: 0, Doc: "constant input current"},
 		},
 		State:         []StateSpec{{Name: "v", Dim: Dimensionless, Doc: "membrane potential"}},
+		WeightDim:     Dimensionless,
+		SignedWeights: true,
+	},
+	CubaLI: {
+		Name: CubaLI,
+		Doc:  "NIR CubaLI: tau_syn dI/dt = -I + w_in S(t); tau_mem dv/dt = (v_leak - v) + r (I + i_offset); never spikes",
+		Params: []ParamSpec{
+			{Name: "tau_syn", Dim: Time, Required: true, Doc: "synaptic time constant"},
+			{Name: "tau_mem", Dim: Time, Required: true, Doc: "membrane time constant"},
+			{Name: "r", Dim: Dimensionless, Default: 1, Doc: "membrane resistance"},
+			{Name: "v_leak", Dim: Dimensionless, Default: 0, Doc: "leak potential"},
+			{Name: "w_in", Dim: Dimensionless, Default: 1, Doc: "input weight onto the synaptic current"},
+			{Name: "i_offset", Dim: Dimensionless, Default: 0, Doc: "constant input added to the synaptic current's output"},
+		},
+		State: []StateSpec{
+			{Name: "v", Dim: Dimensionless, Doc: "membrane potential"},
+			{Name: "i_syn", Dim: Dimensionless, Doc: "synaptic current"},
+		},
+		WeightDim:     Dimensionless,
+		SignedWeights: true,
+	},
+	I: {
+		Name: I,
+		Doc:  "NIR I: dv/dt = r (I(t) + i_offset); never spikes",
+		Params: []ParamSpec{
+			{Name: "r", Dim: Dimensionless, Default: 1, Doc: "input resistance"},
+			{Name: "i_offset", Dim: Dimensionless, Default: 0, Doc: "constant input current"},
+		},
+		State:         []StateSpec{{Name: "v", Dim: Dimensionless, Doc: "integrated input"}},
 		WeightDim:     Dimensionless,
 		SignedWeights: true,
 	},

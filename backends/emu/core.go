@@ -193,7 +193,7 @@ func (c *core) decodeNeurons() error {
 			c.decE, c.decI = u("exc_decay"), u("inh_decay")
 			c.initE, c.initI = u("exc_init"), u("inh_init")
 		}
-	case "cuba_lif":
+	case "cuba_lif", "cuba_li":
 		c.vRest, _ = field("v_leak")
 		c.r, _ = field("r")
 		c.isE, _ = field("i_syn")
@@ -201,7 +201,7 @@ func (c *core) decodeNeurons() error {
 	case "lif", "li":
 		c.vRest, _ = field("v_leak")
 		c.r, _ = field("r")
-	case "if":
+	case "if", "i":
 		c.r, _ = field("r")
 		c.drift, _ = field("drift")
 	default:
@@ -342,14 +342,17 @@ func (c *core) update(t int) {
 			}
 			c.threshold(i, key)
 		}
-	case "cuba_lif":
+	case "cuba_lif", "cuba_li":
+		spiking := c.model == "cuba_lif"
 		for i := 0; i < c.n; i++ {
 			pos, neg := c.input(base, i)
 			c.isE[i] = c.fit(int64(c.isE[i]) + pos - neg)
 			if c.awake(i) {
 				c.v[i] = c.membrane(i, int64(c.isE[i])+int64(c.iOff[i]))
 			}
-			c.threshold(i, key)
+			if spiking {
+				c.threshold(i, key)
+			}
 			c.isE[i] = c.fit(c.decay(c.isE[i], c.decE[i]))
 		}
 	case "lif", "li":
@@ -364,13 +367,16 @@ func (c *core) update(t int) {
 				c.threshold(i, key)
 			}
 		}
-	case "if":
+	case "if", "i":
+		spiking := c.model == "if"
 		for i := 0; i < c.n; i++ {
 			pos, neg := c.input(base, i)
 			if c.awake(i) {
 				c.v[i] = c.fit(int64(c.v[i]) + pos - neg + int64(c.drift[i]))
 			}
-			c.threshold(i, key)
+			if spiking {
+				c.threshold(i, key)
+			}
 		}
 	}
 	c.cnt.NeuronUpdates += uint64(c.n)

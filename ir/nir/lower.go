@@ -45,7 +45,10 @@ type Result struct {
 }
 
 // stateful maps NIR neuron node types to IR models.
-var stateful = map[string]ir.Model{"LIF": ir.LIF, "CubaLIF": ir.CubaLIF, "IF": ir.IF, "LI": ir.LI}
+var stateful = map[string]ir.Model{"LIF": ir.LIF, "CubaLIF": ir.CubaLIF, "IF": ir.IF, "LI": ir.LI, "CubaLI": ir.CubaLI, "I": ir.I}
+
+// sizeParam names a neuron node's parameter whose length is its size.
+var sizeParam = map[string]string{"LIF": "tau", "CubaLIF": "tau_mem", "IF": "r", "LI": "tau", "CubaLI": "tau_mem", "I": "r"}
 
 // stateless are the node types lowering composes into synapses.
 var stateless = map[string]bool{"Affine": true, "Linear": true, "Scale": true, "Flatten": true, "Identity": true,
@@ -179,7 +182,7 @@ func (l *lowering) inferShapes() error {
 				shape = append(shape, int(x))
 			}
 		case stateful[n.Type] != "":
-			key := map[string]string{"LIF": "tau", "CubaLIF": "tau_mem", "IF": "r", "LI": "tau"}[n.Type]
+			key := sizeParam[n.Type]
 			t, err := n.Param(key)
 			if err != nil {
 				return nil, err
@@ -445,9 +448,9 @@ func (l *lowering) charge(n *Node, j int, w float64) (float64, error) {
 	switch n.Type {
 	case "LIF", "LI":
 		tau = param("tau")
-	case "CubaLIF":
+	case "CubaLIF", "CubaLI":
 		tau = param("tau_syn")
-	case "IF":
+	case "IF", "I":
 		return w * dt, nil
 	}
 	a := math.Exp(-dt / tau)

@@ -72,7 +72,7 @@ func checkSizes(t *testing.T, g *Graph, res *Result) {
 			t.Errorf("node %s has no population", name)
 			continue
 		}
-		key := map[string]string{"LIF": "tau", "CubaLIF": "tau_mem", "IF": "r", "LI": "tau"}[n.Type]
+		key := sizeParam[n.Type]
 		if want := n.Params[key].Len(); p.Size != want {
 			t.Errorf("population %s has %d neurons, node has %d", name, p.Size, want)
 		}

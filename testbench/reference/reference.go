@@ -245,7 +245,7 @@ func newPop(ep *ir.ExpandedPopulation, idx int32, dt float64, ringLen int) (*pop
 				p.inhToV[i] = synToV(r, tm, ti, dt)
 				p.iExc[i], p.iInh[i] = ep.Initial["isyn_exc"][i], ep.Initial["isyn_inh"][i]
 			}
-		case ir.CubaLIF:
+		case ir.CubaLIF, ir.CubaLI:
 			tm, ts, r := par["tau_mem"][i], par["tau_syn"][i], par["r"][i]
 			p.vDecay[i] = math.Exp(-dt / tm)
 			p.vInf[i] = par["v_leak"][i] + r*par["i_offset"][i]
@@ -254,7 +254,10 @@ func newPop(ep *ir.ExpandedPopulation, idx int32, dt float64, ringLen int) (*pop
 			// like a PyNN current with R = r and cm = tau_mem / r.
 			p.excToV[i] = synToV(r, tm, ts, dt)
 			p.inputScale[i] = par["w_in"][i] / ts
-			p.thresh[i], p.reset[i] = par["v_threshold"][i], par["v_reset"][i]
+			p.thresh[i] = math.Inf(1)
+			if p.spec.Name == ir.CubaLIF {
+				p.thresh[i], p.reset[i] = par["v_threshold"][i], par["v_reset"][i]
+			}
 			p.iExc[i] = ep.Initial["i_syn"][i]
 		case ir.LIF, ir.LI:
 			tau, r := par["tau"][i], par["r"][i]
@@ -266,12 +269,15 @@ func newPop(ep *ir.ExpandedPopulation, idx int32, dt float64, ringLen int) (*pop
 			} else {
 				p.thresh[i] = math.Inf(1)
 			}
-		case ir.IF:
+		case ir.IF, ir.I:
 			r := par["r"][i]
 			p.vDecay[i] = 1
 			p.vDrift[i] = r * par["i_offset"][i] * dt
 			p.inputScale[i] = r
-			p.thresh[i], p.reset[i] = par["v_threshold"][i], par["v_reset"][i]
+			p.thresh[i] = math.Inf(1)
+			if p.spec.Name == ir.IF {
+				p.thresh[i], p.reset[i] = par["v_threshold"][i], par["v_reset"][i]
+			}
 		default:
 			return nil, fmt.Errorf("reference: population %s: model %s is not simulated", ep.Name, p.spec.Name)
 		}
@@ -413,7 +419,7 @@ func (p *pop) update(slot int) {
 		case ir.IFCurrExp:
 			p.iExc[i] += in
 			p.iInh[i] += inh
-		case ir.CubaLIF:
+		case ir.CubaLIF, ir.CubaLI:
 			p.iExc[i] += in * p.inputScale[i]
 		case ir.IFCurrDelta:
 			// Delta inputs arriving during the refractory period are lost,
@@ -434,7 +440,7 @@ func (p *pop) update(slot int) {
 			switch model {
 			case ir.IFCurrExp:
 				v += p.excToV[i]*p.iExc[i] - p.inhToV[i]*p.iInh[i]
-			case ir.CubaLIF:
+			case ir.CubaLIF, ir.CubaLI:
 				v += p.excToV[i] * p.iExc[i]
 			}
 			p.v[i] = v
@@ -443,7 +449,7 @@ func (p *pop) update(slot int) {
 		case ir.IFCurrExp:
 			p.iExc[i] *= p.excDecay[i]
 			p.iInh[i] *= p.inhDecay[i]
-		case ir.CubaLIF:
+		case ir.CubaLIF, ir.CubaLI:
 			p.iExc[i] *= p.excDecay[i]
 		}
 		if !refractory && p.v[i] >= p.thresh[i] {
