@@ -42,7 +42,7 @@ what they did.
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newCheckCmd(), newCompileCmd(), newImportCmd(), newInspectCmd(), newRunCmd(), newTargetsCmd(), newVersionCmd())
+	root.AddCommand(newCheckCmd(), newCompileCmd(), newImportCmd(), newInspectCmd(), newRunCmd(), newTargetsCmd(), newTestCmd(), newVersionCmd())
 	return root
 }
 
