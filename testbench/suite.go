@@ -301,4 +301,3 @@ func contains(xs []string, s string) bool {
 	}
 	return false
 }
-
