@@ -42,7 +42,7 @@ what they did.
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newCheckCmd(), newCompileCmd(), newImportCmd(), newInspectCmd(), newRunCmd(), newTargetsCmd(), newTestCmd(), newVersionCmd())
+	root.AddCommand(newCheckCmd(), newCompileCmd(), newImportCmd(), newInspectCmd(), newRunCmd(), newTargetsCmd(), newTestCmd(), newEnergyCmd(), newVersionCmd())
 	return root
 }
 
