@@ -17,7 +17,7 @@ import (
 )
 
 type energyFlags struct {
-	nir nirFlags
+	nir        nirFlags
 	target     string
 	compare    []string
 	html       string
