@@ -5,11 +5,16 @@ GO ?= go
 APT_PACKAGES := iverilog verilator yosys python3-h5py hdf5-tools
 TOOL_CHECKS  := iverilog verilator yosys h5dump
 
-.PHONY: test tools bench bench-compare fuzz vet build
+.PHONY: test test-long tools bench bench-compare fuzz vet build
 
 test: tools
 	$(GO) vet ./...
 	$(GO) test ./...
+
+# test-long adds the long co-simulations (200 random FPGA designs, longer
+# runs, yosys synthesis), which take several minutes.
+test-long: tools
+	SOMA_LONG=1 $(GO) test ./...
 
 build:
 	$(GO) build -o bin/soma ./cmd/soma

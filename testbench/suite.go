@@ -2,6 +2,7 @@ package testbench
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -13,11 +14,15 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/somahw/soma/backends/emu"
+	"github.com/somahw/soma/backends/fpga"
 	"github.com/somahw/soma/backends/spinnaker"
 	"github.com/somahw/soma/compiler"
 	"github.com/somahw/soma/ir"
 	"github.com/somahw/soma/program"
 	"github.com/somahw/soma/results"
+	"github.com/somahw/soma/runtime"
+	"github.com/somahw/soma/runtime/board"
+	"github.com/somahw/soma/runtime/serialport"
 	"github.com/somahw/soma/target"
 	"github.com/somahw/soma/testbench/reference"
 )
@@ -93,16 +98,23 @@ var Engines = map[string]Engine{
 	"reference": runReference,
 	"emu":       runEmu,
 	"image":     runImage,
+	"rtl":       runRTL,
+	"board":     runVirtualBoard,
 }
+
+// BoardPort, when set, is the serial port (or tcp:HOST:PORT) the "board"
+// engine runs on; otherwise it starts a virtual board on a pseudo-terminal
+// in this process, so the bytes cross the same serial code path.
+var BoardPort, BoardBaud = "", 3000000
 
 func knownEngine(name string) bool {
 	_, ok := Engines[name]
-	return ok || name == "board" || name == "rtl"
+	return ok
 }
 
 // EngineNames lists the engines, sorted.
 func EngineNames() []string {
-	names := []string{"board", "rtl"}
+	var names []string
 	for n := range Engines {
 		names = append(names, n)
 	}
@@ -300,4 +312,100 @@ func contains(xs []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// runRTL runs the FPGA design: compile for an FPGA target, generate the
+// Verilog and memory images, simulate them with Icarus Verilog, and read
+// back the spikes the RTL produced.
+func runRTL(net *ir.Network, tname string) (*results.Result, error) {
+	p, t, err := compileFor(net, tname)
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind != target.KindFPGA {
+		return nil, fmt.Errorf("%w: rtl is for FPGA targets, not %s", ErrSkip, tname)
+	}
+	if ok, why := fpga.Icarus.Available(); !ok {
+		return nil, fmt.Errorf("%w: %s", ErrSkip, why)
+	}
+	dir, err := os.MkdirTemp("", "soma-rtl-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	art := filepath.Join(dir, "design")
+	if err := fpga.WriteArtifacts(art, p, t); err != nil {
+		return nil, err
+	}
+	sim, err := fpga.Simulate(context.Background(), art, fpga.Icarus, dir)
+	if err != nil {
+		return nil, err
+	}
+	if !sim.CyclesMatch {
+		return nil, fmt.Errorf("RTL cycle counts differ from the emulator's: %s", sim.FirstCycleDiff)
+	}
+	res := &results.Result{Engine: "rtl", Network: p.Network, Timestep: p.Timestep, Steps: int(p.Steps)}
+	index := map[string]int32{}
+	for i, pop := range p.Populations {
+		res.Populations = append(res.Populations, results.Population{Name: pop.Name, Size: int(pop.Size), Model: pop.Model})
+		index[pop.Name] = int32(i)
+	}
+	// Keep what the program records, as every engine does (the RTL
+	// reports every spike it sends).
+	recorded := func(pop int32, neuron int) bool {
+		for _, ci := range p.Populations[pop].Cores {
+			c := &p.Cores[ci]
+			if local := uint32(neuron) - c.Lo; uint32(neuron) >= c.Lo && local < c.N {
+				return c.Record.Spikes != nil && c.Record.Spikes[local/32]>>(local%32)&1 != 0
+			}
+		}
+		return false
+	}
+	for _, sp := range sim.Spikes {
+		if recorded(index[sp.Pop], sp.Neuron) {
+			res.Spikes = append(res.Spikes, results.Spike{Pop: index[sp.Pop], Neuron: int32(sp.Neuron), Step: int32(sp.Step)})
+		}
+	}
+	res.Sort()
+	return res, nil
+}
+
+// runVirtualBoard compiles the network, encodes its image (a SpiNNaker
+// image, or soma's container for FPGA targets), and runs it on a board over
+// a serial link: BoardPort if set, else a virtual board served on a pty.
+func runVirtualBoard(net *ir.Network, tname string) (*results.Result, error) {
+	p, t, err := compileFor(net, tname)
+	if err != nil {
+		return nil, err
+	}
+	var image []byte
+	if t.Kind == target.KindSpiNNaker && t.Machine.Boards <= 1 {
+		image, err = spinnaker.Encode(p)
+	} else {
+		image, err = program.Encode(p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	port := BoardPort
+	if port == "" {
+		pt, err := serialport.OpenPTY()
+		if err != nil {
+			return nil, fmt.Errorf("%w: no pseudo-terminal for a virtual board: %v", ErrSkip, err)
+		}
+		defer pt.Close()
+		b := board.New(board.Options{Target: tname})
+		go b.Serve(ctx, pt.Master)
+		port = pt.Path
+	}
+	res, rep, err := serialport.RunOnBoard(ctx, port, BoardBaud, image, runtime.BoardRunOptions{Client: runtime.Options{Retries: 3}})
+	if err != nil {
+		if rep != nil && len(rep.Missing) > 0 {
+			return nil, fmt.Errorf("%w (ticks missing: %v)", err, rep.Missing)
+		}
+		return nil, err
+	}
+	return res, nil
 }

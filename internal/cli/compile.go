@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/somahw/soma/backends/fpga"
 	"github.com/somahw/soma/backends/spinnaker"
 	"github.com/somahw/soma/compiler"
 	"github.com/somahw/soma/program"
@@ -44,6 +45,9 @@ projection, which limit, and what to change.
   .spinn   a SpiNNaker board image (docs/image-format.md); for a machine of
            several boards (spinn5x3) a manifest plus one image per board
            (NAME-board0.spinn, …) next to it, loadable in parallel
+  DIR      for an FPGA target (zcu102, …): the neuron-engine Verilog, memory
+           images (.mem, .coe), testbench, stimulus, expected spikes and
+           cycles, manifest (docs/fpga-engine.md); check with soma fpga sim DIR
 Every output is byte-identical for the same input and seed. --report prints
 the mapping report.`,
 		Args: cobra.ExactArgs(1),
@@ -133,6 +137,11 @@ func compileModel(cmd *cobra.Command, path string, f compileFlags) error {
 // for: a SpiNNaker image (or a manifest and per-board images) for .spinn,
 // soma's own container otherwise.
 func writeProgram(path string, p *program.Program, t *target.Target) error {
+	if t.Kind == target.KindFPGA && !strings.HasSuffix(path, ".soma") && !strings.HasSuffix(path, ".spinn") {
+		// An FPGA target's output is a directory of artifacts: the
+		// Verilog, memory images, testbench and expected results.
+		return fpga.WriteArtifacts(path, p, t)
+	}
 	if !strings.HasSuffix(path, ".spinn") {
 		b, err := program.Encode(p)
 		if err != nil {

@@ -42,7 +42,8 @@ what they did.
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newCheckCmd(), newCompileCmd(), newImportCmd(), newInspectCmd(), newRunCmd(), newTargetsCmd(), newTestCmd(), newEnergyCmd(), newVersionCmd())
+	root.AddCommand(newCheckCmd(), newCompileCmd(), newImportCmd(), newInspectCmd(), newRunCmd(), newTargetsCmd(), newTestCmd(), newEnergyCmd(), newFPGACmd(),
+		newLoadCmd(), newPortsCmd(), newBoardCmd(), newLinkProxyCmd(), newVersionCmd())
 	return root
 }
 

@@ -16,16 +16,22 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/somahw/soma/backends/emu"
+	"github.com/somahw/soma/backends/spinnaker"
 	"github.com/somahw/soma/compiler"
 	"github.com/somahw/soma/ir"
 	"github.com/somahw/soma/program"
 	"github.com/somahw/soma/results"
+	"github.com/somahw/soma/runtime"
+	"github.com/somahw/soma/runtime/serialport"
 	"github.com/somahw/soma/target"
 	"github.com/somahw/soma/testbench/reference"
 )
 
 type runFlags struct {
 	nir      nirFlags
+	port     string
+	baud     int
+	retries  int
 	out      string
 	json     bool
 	inputs   []string
@@ -72,6 +78,9 @@ columns neuron,step (or the spikes.csv format), or a .npy 0/1 array of shape
 	fl.Int64Var(&f.seed, "seed", -1, "override the model's run seed")
 	fl.StringVar(&f.duration, "duration", "", "override the model's run duration (e.g. 200ms)")
 	fl.BoolVar(&f.progress, "progress", true, "show a progress bar when stderr is a terminal")
+	fl.StringVar(&f.port, "port", "", "run on the board on this serial port (or tcp:HOST:PORT): compile, load over the link, run, stream the spikes back")
+	fl.IntVar(&f.baud, "baud", 3000000, "line rate of --port")
+	fl.IntVar(&f.retries, "retries", 3, "reconnections to try when the link drops (loads resume from the last verified block)")
 	f.nir.add(cmd)
 	return cmd
 }
@@ -113,6 +122,17 @@ func runModel(cmd *cobra.Command, path string, f runFlags) error {
 		if err := applyInput(exp, in, shift); err != nil {
 			return err
 		}
+	}
+	if f.port != "" {
+		t, err := target.Load(f.target)
+		if err != nil {
+			return err
+		}
+		comp, err := compiler.CompileExpanded(exp, t, compiler.Options{})
+		if err != nil {
+			return err
+		}
+		return runOnPort(cmd, comp.Program, t, f, start)
 	}
 	var emulator *emu.Emulator
 	if f.engine == "emu" {
@@ -341,6 +361,9 @@ func runCompiled(cmd *cobra.Command, path string, f runFlags, start time.Time) e
 	if err != nil {
 		return err
 	}
+	if f.port != "" {
+		return runOnPort(cmd, p, t, f, start)
+	}
 	e, err := emu.New(p, program.NewMachine(t), emu.Options{})
 	if err != nil {
 		return err
@@ -377,5 +400,53 @@ func runCompiled(cmd *cobra.Command, path string, f runFlags, start time.Time) e
 	t2 := res.Timings
 	fmt.Fprintf(out, "time: build %.3fs, run %.3fs, total %.3fs\n", t2.BuildS, t2.RunS, t2.TotalS)
 	counters.WriteSummary(out)
+	return nil
+}
+
+// runOnPort loads a compiled program onto the board on --port, runs it and
+// writes what came back like any run. A run the link could not complete
+// says exactly which ticks' spikes are missing.
+func runOnPort(cmd *cobra.Command, p *program.Program, t *target.Target, f runFlags, start time.Time) error {
+	var image []byte
+	var err error
+	if t.Kind == target.KindSpiNNaker && t.Machine.Boards <= 1 {
+		image, err = spinnaker.Encode(p)
+	} else {
+		image, err = program.Encode(p)
+	}
+	if err != nil {
+		return err
+	}
+	opts := runtime.BoardRunOptions{Client: runtime.Options{Retries: f.retries}}
+	if f.progress && isTerminal(os.Stderr) && cmd.ErrOrStderr() == os.Stderr {
+		bar := progressbar.DefaultBytes(int64(len(image)), "loading")
+		opts.Client.Progress = func(pr runtime.Progress) { _ = bar.Set64(int64(pr.Bytes)) }
+	}
+	res, rep, err := serialport.RunOnBoard(cmd.Context(), f.port, f.baud, image, opts)
+	if err != nil {
+		if rep != nil && len(rep.Missing) > 0 {
+			return fmt.Errorf("%w\nticks whose spikes did not arrive: %v", err, rep.Missing)
+		}
+		return err
+	}
+	res.Timings.TotalS = time.Since(start).Seconds()
+	if f.out != "" {
+		if err := writeOutputs(f.out, res, nil); err != nil {
+			return err
+		}
+	}
+	out := cmd.OutOrStdout()
+	if f.json {
+		return res.WriteSummaryJSON(out)
+	}
+	fmt.Fprintf(out, "%s on the board at %s (%s): %d steps of %s\n", res.Network, f.port, t.Name, res.Steps, ir.FormatQuantity(res.Timestep, ir.Time))
+	recorded := map[string]bool{}
+	for _, c := range p.Cores {
+		if c.Record.Spikes != nil {
+			recorded[p.Populations[c.Pop].Name] = true
+		}
+	}
+	writeRates(out, res, recorded)
+	fmt.Fprintf(out, "link: %d frames sent, %d retransmitted, %d reconnects; total %.3fs\n", rep.Link.FramesSent, rep.Link.Retransmits, rep.Reconnects, res.Timings.TotalS)
 	return nil
 }

@@ -13,7 +13,8 @@ import (
 )
 
 func newTestCmd() *cobra.Command {
-	var junit, artifacts, engines string
+	var junit, artifacts, engines, port string
+	var baud int
 	var record bool
 	cmd := &cobra.Command{
 		Use:   "test SUITE_DIR [--junit out.xml] [--record]",
@@ -21,8 +22,9 @@ func newTestCmd() *cobra.Command {
 		Long: `Test runs a suite (a directory with suite.yaml; testbench/suites/m1 is
 soma's own): each case's model on the engines it names — reference (float64),
 emu (the compiled program on the emulator), image (through a SpiNNaker board
-image, decoded and emulated), board (a board on a serial port), rtl (the FPGA
-design in a Verilog simulator) — and compares each engine with the first, and
+image, decoded and emulated), board (loaded and run over the serial link
+protocol: on --port, or on a virtual board served on a pseudo-terminal), rtl
+(the FPGA design in Icarus Verilog) — and compares each engine with the first, and
 with the golden vectors recorded in SUITE_DIR/golden/ (--record stores them).
 
 It prints a table, writes JUnit XML with --junit for CI systems, and for each
@@ -33,6 +35,9 @@ writes the two runs' rasters side by side into --artifacts.`,
 			s, err := testbench.LoadSuite(args[0])
 			if err != nil {
 				return err
+			}
+			if port != "" {
+				testbench.BoardPort, testbench.BoardBaud = port, baud
 			}
 			var opts testbench.Options
 			opts.Record = record
@@ -93,6 +98,8 @@ writes the two runs' rasters side by side into --artifacts.`,
 	fl.BoolVar(&record, "record", false, "store each engine's spikes as the suite's golden vectors")
 	fl.StringVar(&artifacts, "artifacts", "", "where to write the rasters of failures (default SUITE_DIR/failures)")
 	fl.StringVar(&engines, "engines", "", "run only these engines (comma-separated)")
+	fl.StringVar(&port, "port", "", "the board engine's serial port (or tcp:HOST:PORT); default: a virtual board on a pseudo-terminal")
+	fl.IntVar(&baud, "baud", 3000000, "line rate of --port")
 	return cmd
 }
 

@@ -1,0 +1,251 @@
+package fpga
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/somahw/soma/compiler"
+	"github.com/somahw/soma/ir"
+	"github.com/somahw/soma/target"
+)
+
+// uramNet has one engine whose synaptic matrix (100 × 60 all-to-all, over
+// 6000 words) is big enough to go to URAM on a part that has it.
+const uramNet = `
+name: big_rows
+run: {timestep: 1ms, duration: 20ms, seed: 5}
+populations:
+  src: {size: 100, model: spike_source_poisson, params: {rate: 80Hz}}
+  exc:
+    size: 60
+    model: if_curr_exp
+    params: {cm: 1nF, tau_m: 20ms, tau_syn_E: 5ms, tau_syn_I: 5ms, v_rest: -65mV, v_reset: -70mV, v_thresh: -55mV, tau_refrac: 2ms}
+projections:
+  in: {pre: src, post: exc, connector: {type: all_to_all}, weight: {uniform: [0.01nA, 0.3nA]}, delay: {uniform: [1ms, 9ms]}}
+`
+
+// TestCosim runs compiled networks on the simulators and checks spikes and
+// per-step cycles equal the emulator's exactly.
+func TestCosim(t *testing.T) {
+	synfire := func(ms float64) func(t *testing.T) (string, string, compiler.Options) {
+		return func(t *testing.T) (string, string, compiler.Options) {
+			b, err := os.ReadFile("../../examples/synfire.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 1 ms steps: the chain's 10 ms delays fit the 15-slot ring
+			s := strings.Replace(string(b), "duration: 120ms", "duration: "+ftoa(ms)+"ms", 1)
+			return strings.Replace(s, "timestep: 0.1ms", "timestep: 1ms", 1), "zcu102", compiler.Options{}
+		}
+	}
+	fixed := func(src, tname string) func(t *testing.T) (string, string, compiler.Options) {
+		return func(*testing.T) (string, string, compiler.Options) { return src, tname, compiler.Options{} }
+	}
+	tests := []struct {
+		name  string
+		sim   Simulator
+		long  bool
+		net   func(t *testing.T) (string, string, compiler.Options)
+		uram  bool
+		check func(t *testing.T, d *Design)
+	}{
+		{name: "small/icarus", sim: Icarus, net: fixed(small, "zcu102")},
+		{name: "small/verilator", sim: Verilator, net: fixed(small, "zcu102")},
+		{name: "synfire-40ms/icarus", sim: Icarus, net: synfire(40)},
+		{name: "synfire-120ms/icarus", sim: Icarus, long: true, net: synfire(120)},
+		{name: "uram/zcu104/icarus", sim: Icarus, net: fixed(uramNet, "zcu104"), uram: true},
+		{name: "uram-as-bram/zcu102/icarus", sim: Icarus, net: fixed(uramNet, "zcu102")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.long && !long() {
+				t.Skip("long co-simulation; run with SOMA_LONG=1")
+			}
+			if ok, why := tc.sim.Available(); !ok {
+				t.Skip(why)
+			}
+			t.Parallel()
+			src, tname, opts := tc.net(t)
+			p, tg := compileSrc(t, src, tname, opts)
+			d, err := Build(p, tg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			uram := false
+			for _, e := range d.Engines {
+				uram = uram || e.SynURAM
+			}
+			if uram != tc.uram {
+				t.Errorf("URAM synapse memory: %v, want %v", uram, tc.uram)
+			}
+			dir := t.TempDir()
+			if err := WriteArtifacts(dir, p, tg); err != nil {
+				t.Fatal(err)
+			}
+			r, err := Simulate(context.Background(), dir, tc.sim, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.OK() {
+				t.Error(r.Summary())
+			}
+			if r.ExpectedSpikes == 0 {
+				t.Error("the emulator expects no spikes: the test compares nothing")
+			}
+			// The throughput model bounds the design's measured step length.
+			m, err := ReadManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bound := m.Throughput.BusyCycles + m.Throughput.BarrierCycles
+			for step, c := range r.StepCycles {
+				if uint64(c) > bound {
+					t.Errorf("step %d took %d cycles, over the throughput model's bound %d", step, c, bound)
+					break
+				}
+			}
+			t.Logf("%d engines: %s; worst step %d cycles (bound %d)", len(d.Engines), r.Summary(), slices.Max(r.StepCycles), bound)
+		})
+	}
+}
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// TestBuildErrors: what the RTL does not implement is an error that names it.
+func TestBuildErrors(t *testing.T) {
+	tests := []struct {
+		name, src, target, want string
+	}{
+		{"model", `
+name: m
+run: {timestep: 1ms, duration: 5ms}
+populations:
+  a: {size: 4, model: lif, params: {tau: 10ms, r: 1, v_leak: 0, v_threshold: 1}}
+`, "zcu102", "model lif is not implemented by the FPGA engine RTL"},
+		{"spinnaker", small, "spinn3", "the FPGA backend needs an fpga target"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			net, err := ir.Parse("t.yaml", []byte(tc.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tg, err := target.Load(tc.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			comp, err := compiler.Compile(net, tg, compiler.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Build(comp.Program, tg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Build: %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestArtifacts: the directory holds what the manifest lists, the .coe
+// files are well formed, and the output is byte-identical run to run.
+func TestArtifacts(t *testing.T) {
+	p, tg := compileSrc(t, small, "zcu102", compiler.Options{})
+	a, b := t.TempDir(), t.TempDir()
+	for _, dir := range []string{a, b} {
+		if err := WriteArtifacts(dir, p, tg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := ReadManifest(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range m.Files {
+		x, err := os.ReadFile(filepath.Join(a, f.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, _ := os.ReadFile(filepath.Join(b, f.Name))
+		if string(x) != string(y) {
+			t.Errorf("%s differs between two runs", f.Name)
+		}
+		if strings.HasSuffix(f.Name, ".coe") && (!strings.HasPrefix(string(x), "memory_initialization_radix=16;\nmemory_initialization_vector=\n") || !strings.HasSuffix(string(x), ";\n")) {
+			t.Errorf("%s: not a .coe file:\n%s", f.Name, x)
+		}
+	}
+	if got, want := len(m.Engines), len(p.Cores); got != want {
+		t.Errorf("%d engines, want %d", got, want)
+	}
+}
+
+// TestParseYosysStat reads synth_xilinx's stat output into resources.
+func TestParseYosysStat(t *testing.T) {
+	stat := `
+=== soma_top ===
+
+   Number of cells:               2355
+     BUFG                            1
+     CARRY4                        159
+     DSP48E2                         7
+     FDRE                          722
+     FDSE                          131
+     LUT2                          475
+     LUT6                          203
+     MUXF7                          57
+     RAM32M16                       11
+     RAM64X1D                        2
+     RAMB18E2                        3
+     RAMB36E2                        2
+     URAM288                         4
+     SRL16E                         46
+`
+	u, err := ParseYosysStat(strings.NewReader(stat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := [7]float64{float64(u.LUTs), float64(u.FFs), u.BRAM36, float64(u.URAM), float64(u.DSP), float64(u.LUTRAM), float64(u.SRL)}
+	want := [7]float64{678, 853, 3.5, 4, 7, 13, 46}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+// TestReport synthesizes the small design with yosys and checks the
+// figures are there (slow: behind -short).
+func TestReport(t *testing.T) {
+	if !long() {
+		t.Skip("yosys synthesis takes ~20 s; run with SOMA_LONG=1")
+	}
+	if _, err := exec.LookPath("yosys"); err != nil {
+		t.Skip("yosys not found on PATH")
+	}
+	p, tg := compileSrc(t, small, "zcu102", compiler.Options{})
+	dir := t.TempDir()
+	if err := WriteArtifacts(dir, p, tg); err != nil {
+		t.Fatal(err)
+	}
+	u, err := Synthesize(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.LUTs == 0 || u.FFs == 0 || u.DSP == 0 || u.BRAM36+float64(u.LUTRAM) == 0 {
+		t.Errorf("implausible utilisation %+v", u)
+	}
+	m, _ := ReadManifest(dir)
+	var b strings.Builder
+	if err := WriteReport(&b, u, tg, m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "need the vendor tools") {
+		t.Errorf("report does not say timing needs the vendor tools:\n%s", b.String())
+	}
+	t.Log(b.String())
+}

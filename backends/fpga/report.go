@@ -1,0 +1,152 @@
+package fpga
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/somahw/soma/target"
+)
+
+// Utilisation is a design's UltraScale+ primitive counts.
+type Utilisation struct {
+	LUTs   int     `json:"luts"`
+	FFs    int     `json:"ffs"`
+	BRAM36 float64 `json:"bram36"` // RAMB18E2 counts ½
+	URAM   int     `json:"uram288"`
+	DSP    int     `json:"dsp48e2"`
+	// LUTRAM counts distributed-RAM cells (RAM32M, RAM64M, …); they sit in
+	// SLICEM LUTs on top of LUTs.
+	LUTRAM int `json:"lutram_cells"`
+	// SRL counts shift-register LUTs (SRL16E, SRLC32E).
+	SRL int `json:"srl"`
+	// Cells is every cell type yosys reported, as counted.
+	Cells map[string]int `json:"cells"`
+}
+
+var statLine = regexp.MustCompile(`^\s+([A-Z][A-Z0-9_]+)\s+(\d+)\s*$`)
+
+// ParseYosysStat reads the text output of yosys's stat after synth_xilinx
+// (stat -json of yosys 0.23 is not valid JSON for hierarchical designs,
+// so the text form is parsed; flatten first so one module holds all).
+func ParseYosysStat(r io.Reader) (*Utilisation, error) {
+	u := &Utilisation{Cells: map[string]int{}}
+	sc := bufio.NewScanner(r)
+	found := false
+	for sc.Scan() {
+		m := statLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[2])
+		cell := m[1]
+		found = true
+		u.Cells[cell] += n
+		switch {
+		case strings.HasPrefix(cell, "LUT") && len(cell) == 4:
+			u.LUTs += n
+		case cell == "FDRE" || cell == "FDSE" || cell == "FDCE" || cell == "FDPE" || strings.HasPrefix(cell, "LDCE") || strings.HasPrefix(cell, "LDPE"):
+			u.FFs += n
+		case cell == "RAMB36E2":
+			u.BRAM36 += float64(n)
+		case cell == "RAMB18E2":
+			u.BRAM36 += float64(n) / 2
+		case cell == "URAM288" || cell == "URAM288_BASE":
+			u.URAM += n
+		case strings.HasPrefix(cell, "DSP48E2"):
+			u.DSP += n
+		case strings.HasPrefix(cell, "RAM32") || strings.HasPrefix(cell, "RAM64") || strings.HasPrefix(cell, "RAM128") || strings.HasPrefix(cell, "RAM256"):
+			u.LUTRAM += n
+		case strings.HasPrefix(cell, "SRL"):
+			u.SRL += n
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("no cell counts in the yosys output")
+	}
+	return u, sc.Err()
+}
+
+// Synthesize runs yosys synth_xilinx -family xcup -flatten on the design
+// in dir and returns its utilisation.
+func Synthesize(ctx context.Context, dir string) (*Utilisation, error) {
+	if _, err := exec.LookPath("yosys"); err != nil {
+		return nil, fmt.Errorf("yosys not found on PATH (install it: apt-get install yosys)")
+	}
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	// -defer: elaborate with the real parameters only (the memory-file
+	// parameters' defaults are empty).
+	script := fmt.Sprintf("read_verilog -defer %s; synth_xilinx -family xcup -flatten -top %s; tee -q -o /dev/stdout stat", RTLFile, m.Top)
+	cmd := exec.CommandContext(ctx, "yosys", "-q", "-p", script)
+	cmd.Dir = abs
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("yosys: %v\n%s", err, stderr.String())
+	}
+	return ParseYosysStat(bytes.NewReader(out))
+}
+
+// WriteReport prints utilisation against the part's capacity.
+func WriteReport(w io.Writer, u *Utilisation, t *target.Target, m *Manifest) error {
+	res := t.FPGA.Resources
+	fmt.Fprintf(w, "%s: %d engines, %d neurons, on %s (%s)\n", m.Network, len(m.Engines), neurons(m), t.FPGA.Part, t.Name)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "resource\tused\tavailable\tutilisation\t")
+	row := func(name string, used float64, avail int) {
+		pct := "-"
+		if avail > 0 {
+			pct = fmt.Sprintf("%.2f%%", 100*used/float64(avail))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t\n", name, strconv.FormatFloat(used, 'f', -1, 64), avail, pct)
+	}
+	row("LUT", float64(u.LUTs), res.LUTs)
+	row("FF", float64(u.FFs), res.FFs)
+	row("BRAM36", u.BRAM36, res.BRAM36)
+	row("URAM288", float64(u.URAM), res.URAM288)
+	row("DSP48E2", float64(u.DSP), res.DSP48E2)
+	fmt.Fprintf(tw, "LUTRAM cells\t%d\t\t\t\n", u.LUTRAM)
+	fmt.Fprintf(tw, "SRL\t%d\t\t\t\n", u.SRL)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "yosys synth_xilinx -family xcup -flatten: cell counts before placement (LUTRAM and SRL cells also occupy LUTs).\n")
+	fmt.Fprintf(w, "Timing closure, placement, routing and the bitstream need the vendor tools (Vivado); there is no open timing analysis for UltraScale+.\n")
+	th := m.Throughput
+	fmt.Fprintf(w, "throughput at %.0f MHz: worst step %d busy cycles (step %d) → ≥ %.2f µs per timestep; with the barrier schedule ≤ %.2f µs; program timestep %.0f µs: %s\n",
+		float64(th.ClockHz)/1e6, th.BusyCycles, th.BusyStep, th.MinTimestepS*1e6, th.RTLTimestepS*1e6, m.Timestep*1e6, realTime(th.RealTime))
+	return nil
+}
+
+func realTime(ok bool) string {
+	if ok {
+		return "real time"
+	}
+	return "slower than real time"
+}
+
+func neurons(m *Manifest) int {
+	n := 0
+	for _, e := range m.Engines {
+		if e.Kind == "neurons" {
+			n += e.N
+		}
+	}
+	return n
+}
