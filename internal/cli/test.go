@@ -17,10 +17,11 @@ func newTestCmd() *cobra.Command {
 	var baud int
 	var record bool
 	cmd := &cobra.Command{
-		Use:   "test SUITE_DIR [--junit out.xml] [--record]",
+		Use:   "test SUITE_DIR|SUITES_DIR [--junit out.xml] [--record]",
 		Short: "Run a hardware-test suite: the same networks on several engines, compared",
 		Long: `Test runs a suite (a directory with suite.yaml; testbench/suites/m1 is
-soma's own): each case's model on the engines it names — reference (float64),
+soma's own), or every suite in the subdirectories of a directory
+(soma test testbench/suites/): each case's model on the engines it names — reference (float64),
 emu (the compiled program on the emulator), image (through a SpiNNaker board
 image, decoded and emulated), board (loaded and run over the serial link
 protocol: on --port, or on a virtual board served on a pseudo-terminal), rtl
@@ -32,7 +33,7 @@ failure prints the first diverging step and the neurons that differ and
 writes the two runs' rasters side by side into --artifacts.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := testbench.LoadSuite(args[0])
+			suites, err := loadSuites(args[0])
 			if err != nil {
 				return err
 			}
@@ -44,9 +45,13 @@ writes the two runs' rasters side by side into --artifacts.`,
 			if engines != "" {
 				opts.Engines = strings.Split(engines, ",")
 			}
-			outcomes, err := s.Run(opts)
-			if err != nil {
-				return err
+			var outcomes []*testbench.Outcome
+			for _, s := range suites {
+				o, err := s.Run(opts)
+				if err != nil {
+					return fmt.Errorf("suite %s: %w", s.Name, err)
+				}
+				outcomes = append(outcomes, o...)
 			}
 			out := cmd.OutOrStdout()
 			failed := testbench.WriteTable(out, outcomes)
@@ -112,4 +117,38 @@ func firstResult(before []*testbench.Outcome, c string) *testbench.Outcome {
 		}
 	}
 	return nil
+}
+
+// loadSuites loads the suite in dir, or every suite in its subdirectories.
+func loadSuites(dir string) ([]*testbench.Suite, error) {
+	if _, err := os.Stat(filepath.Join(dir, "suite.yaml")); err == nil {
+		s, err := testbench.LoadSuite(dir)
+		if err != nil {
+			return nil, err
+		}
+		return []*testbench.Suite{s}, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []*testbench.Suite
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		sub := filepath.Join(dir, e.Name())
+		if _, err := os.Stat(filepath.Join(sub, "suite.yaml")); err != nil {
+			continue
+		}
+		s, err := testbench.LoadSuite(sub)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s has no suite.yaml, nor subdirectories with one", dir)
+	}
+	return out, nil
 }
