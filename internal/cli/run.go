@@ -181,16 +181,10 @@ func runModel(cmd *cobra.Command, path string, f runFlags) error {
 	}
 	res.Timings.BuildS = buildS
 	res.Timings.TotalS = time.Since(start).Seconds()
-
-	if f.out != "" {
-		if err := writeOutputs(f.out, res, counters); err != nil {
-			return err
-		}
+	if done, err := finish(cmd, f, res, counters); done || err != nil {
+		return err
 	}
 	out := cmd.OutOrStdout()
-	if f.json {
-		return res.WriteSummaryJSON(out)
-	}
 	writeRunSummary(out, net, exp, res)
 	if counters != nil {
 		counters.WriteSummary(out)
@@ -375,28 +369,17 @@ func runCompiled(cmd *cobra.Command, path string, f runFlags, start time.Time) e
 	}
 	res.Timings.BuildS = buildS
 	res.Timings.TotalS = time.Since(start).Seconds()
-	if f.out != "" {
-		if err := writeOutputs(f.out, res, counters); err != nil {
-			return err
-		}
+	if done, err := finish(cmd, f, res, counters); done || err != nil {
+		return err
 	}
 	out := cmd.OutOrStdout()
-	if f.json {
-		return res.WriteSummaryJSON(out)
-	}
 	neurons := 0
 	for _, pop := range p.Populations {
 		neurons += int(pop.Size)
 	}
 	fmt.Fprintf(out, "%s (compiled for %s): %d neurons; %d steps of %s on the emu engine\n",
 		res.Network, p.Target, neurons, res.Steps, ir.FormatQuantity(res.Timestep, ir.Time))
-	recorded := map[string]bool{}
-	for _, c := range p.Cores {
-		if c.Record.Spikes != nil {
-			recorded[p.Populations[c.Pop].Name] = true
-		}
-	}
-	writeRates(out, res, recorded)
+	writeRates(out, res, recordedPops(p))
 	t2 := res.Timings
 	fmt.Fprintf(out, "time: build %.3fs, run %.3fs, total %.3fs\n", t2.BuildS, t2.RunS, t2.TotalS)
 	counters.WriteSummary(out)
@@ -430,23 +413,38 @@ func runOnPort(cmd *cobra.Command, p *program.Program, t *target.Target, f runFl
 		return err
 	}
 	res.Timings.TotalS = time.Since(start).Seconds()
-	if f.out != "" {
-		if err := writeOutputs(f.out, res, nil); err != nil {
-			return err
-		}
+	if done, err := finish(cmd, f, res, nil); done || err != nil {
+		return err
 	}
 	out := cmd.OutOrStdout()
-	if f.json {
-		return res.WriteSummaryJSON(out)
-	}
 	fmt.Fprintf(out, "%s on the board at %s (%s): %d steps of %s\n", res.Network, f.port, t.Name, res.Steps, ir.FormatQuantity(res.Timestep, ir.Time))
+	writeRates(out, res, recordedPops(p))
+	fmt.Fprintf(out, "link: %d frames sent, %d retransmitted, %d reconnects; total %.3fs\n", rep.Link.FramesSent, rep.Link.Retransmits, rep.Reconnects, res.Timings.TotalS)
+	return nil
+}
+
+// finish writes a run's outputs (with -o) and, with --json, prints its
+// summary; it reports whether the summary was printed, so callers print
+// their own text otherwise.
+func finish(cmd *cobra.Command, f runFlags, res *results.Result, counters *emu.Counters) (bool, error) {
+	if f.out != "" {
+		if err := writeOutputs(f.out, res, counters); err != nil {
+			return false, err
+		}
+	}
+	if f.json {
+		return true, res.WriteSummaryJSON(cmd.OutOrStdout())
+	}
+	return false, nil
+}
+
+// recordedPops names the populations whose spikes a program records.
+func recordedPops(p *program.Program) map[string]bool {
 	recorded := map[string]bool{}
 	for _, c := range p.Cores {
 		if c.Record.Spikes != nil {
 			recorded[p.Populations[c.Pop].Name] = true
 		}
 	}
-	writeRates(out, res, recorded)
-	fmt.Fprintf(out, "link: %d frames sent, %d retransmitted, %d reconnects; total %.3fs\n", rep.Link.FramesSent, rep.Link.Retransmits, rep.Reconnects, res.Timings.TotalS)
-	return nil
+	return recorded
 }
