@@ -101,6 +101,13 @@ func neuronRecord(ep *ir.ExpandedPopulation, i int, dt float64, plastic bool, ex
 				fieldValue{"v_thresh", program.State, p("v_threshold")})
 			out = append(out, refract()...)
 		}
+	case ir.Threshold:
+		out = []fieldValue{
+			{"v", program.State, init("v")},
+			{"v_reset", program.State, p("v_reset")},
+			{"v_thresh", program.State, p("v_threshold")},
+			{"i_offset", program.State, p("i_offset")},
+		}
 	case ir.IF, ir.I:
 		out = []fieldValue{
 			{"v", program.State, init("v")},

@@ -29,6 +29,9 @@ const (
 	CubaLI Model = "cuba_li"
 	// I is NIR's I: a pure integrator without threshold.
 	I Model = "i"
+	// Threshold is NIR's Threshold: no memory; a neuron spikes in a step
+	// whose input reaches the threshold.
+	Threshold Model = "threshold"
 	// SpikeSourceArray emits spikes at given times.
 	SpikeSourceArray Model = "spike_source_array"
 	// SpikeSourcePoisson emits Poisson spike trains from a seeded generator.
@@ -241,6 +244,19 @@ var Models = map[Model]*ModelSpec{
 			{Name: "i_offset", Dim: Dimensionless, Default: 0, Doc: "constant input current"},
 		},
 		State:         []StateSpec{{Name: "v", Dim: Dimensionless, Doc: "integrated input"}},
+		WeightDim:     Dimensionless,
+		SignedWeights: true,
+	},
+	Threshold: {
+		Name:    Threshold,
+		Doc:     "NIR Threshold: v = this step's input + i_offset; spikes when v ≥ v_threshold; keeps nothing between steps",
+		Spiking: true,
+		Params: []ParamSpec{
+			{Name: "v_threshold", Dim: Dimensionless, Default: 1, Doc: "spike threshold"},
+			{Name: "v_reset", Dim: Dimensionless, Default: 0, Doc: "value after a spike (the next step's input replaces it)"},
+			{Name: "i_offset", Dim: Dimensionless, Default: 0, Doc: "constant input added every step"},
+		},
+		State:         []StateSpec{{Name: "v", Dim: Dimensionless, Doc: "this step's input"}},
 		WeightDim:     Dimensionless,
 		SignedWeights: true,
 	},

@@ -204,6 +204,7 @@ func (c *core) decodeNeurons() error {
 	case "if", "i":
 		c.r, _ = field("r")
 		c.drift, _ = field("drift")
+	case "threshold":
 	default:
 		return fmt.Errorf("core %s: model %q is not emulated", pc.CoreID, c.model)
 	}
@@ -366,6 +367,13 @@ func (c *core) update(t int) {
 			if spiking {
 				c.threshold(i, key)
 			}
+		}
+	case "threshold":
+		// No memory: this step's input (plus the offset) is the value.
+		for i := 0; i < c.n; i++ {
+			pos, neg := c.input(base, i)
+			c.v[i] = c.fit(pos - neg + int64(c.iOff[i]))
+			c.threshold(i, key)
 		}
 	case "if", "i":
 		spiking := c.model == "if"

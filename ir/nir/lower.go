@@ -45,10 +45,10 @@ type Result struct {
 }
 
 // stateful maps NIR neuron node types to IR models.
-var stateful = map[string]ir.Model{"LIF": ir.LIF, "CubaLIF": ir.CubaLIF, "IF": ir.IF, "LI": ir.LI, "CubaLI": ir.CubaLI, "I": ir.I}
+var stateful = map[string]ir.Model{"LIF": ir.LIF, "CubaLIF": ir.CubaLIF, "IF": ir.IF, "LI": ir.LI, "CubaLI": ir.CubaLI, "I": ir.I, "Threshold": ir.Threshold}
 
 // sizeParam names a neuron node's parameter whose length is its size.
-var sizeParam = map[string]string{"LIF": "tau", "CubaLIF": "tau_mem", "IF": "r", "LI": "tau", "CubaLI": "tau_mem", "I": "r"}
+var sizeParam = map[string]string{"LIF": "tau", "CubaLIF": "tau_mem", "IF": "r", "LI": "tau", "CubaLI": "tau_mem", "I": "r", "Threshold": "threshold"}
 
 // stateless are the node types lowering composes into synapses.
 var stateless = map[string]bool{"Affine": true, "Linear": true, "Scale": true, "Flatten": true, "Identity": true,
@@ -280,8 +280,19 @@ func (l *lowering) neuronPopulation(n *Node, size int) (*ir.Population, error) {
 	for _, ps := range spec.Params {
 		rename[ps.Name] = ps.Name
 	}
+	if n.Type == "Threshold" {
+		rename["threshold"] = "v_threshold"
+	}
 	for name, t := range n.Params {
 		if _, ok := rename[name]; !ok {
+			continue
+		}
+		if to := rename[name]; to != name {
+			v, err := perNeuron(n, name, t, size)
+			if err != nil {
+				return nil, err
+			}
+			p.Params[to] = v
 			continue
 		}
 		v, err := perNeuron(n, name, t, size)
@@ -452,6 +463,8 @@ func (l *lowering) charge(n *Node, j int, w float64) (float64, error) {
 		tau = param("tau_syn")
 	case "IF", "I":
 		return w * dt, nil
+	case "Threshold":
+		return w, nil // compares this step's value: no integration
 	}
 	a := math.Exp(-dt / tau)
 	if l.opts.Discretisation == Euler {

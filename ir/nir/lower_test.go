@@ -176,3 +176,50 @@ func TestErrors(t *testing.T) {
 		t.Errorf("missing dt: %v", err)
 	}
 }
+
+// TestThreshold: a Threshold node fires in the step its summed input
+// reaches the threshold, on both engines.
+func TestThreshold(t *testing.T) {
+	g := &Graph{
+		Nodes: map[string]*Node{
+			"input":  {Name: "input", Type: "Input", Params: map[string]Tensor{"shape": scalar(2)}},
+			"w":      {Name: "w", Type: "Linear", Params: map[string]Tensor{"weight": {Shape: []int{1, 2}, Data: []float64{0.6, 0.6}}}},
+			"th":     {Name: "th", Type: "Threshold", Params: map[string]Tensor{"threshold": scalar(1)}},
+			"output": {Name: "output", Type: "Output", Params: map[string]Tensor{"shape": scalar(1)}},
+		},
+		Edges: [][2]string{{"input", "w"}, {"w", "th"}, {"th", "output"}},
+	}
+	res, err := Lower(g, Options{Dt: 1e-3, Steps: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Input 0 at steps 2 and 5, input 1 at 5 and 9: only step 5 has both.
+	res.Net.Population(res.Input).SpikeTimes = [][]float64{{2e-3, 5e-3}, {5e-3, 9e-3}}
+	exp, err := ir.Expand(res.Net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := reference.Run(exp, reference.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int32{6}, outputSteps(ref, res.Outputs[0])); diff != "" {
+		t.Errorf("reference (-want +got):\n%s", diff)
+	}
+	tg, _ := target.Load("spinn5")
+	comp, err := compiler.CompileExpanded(exp, tg, compiler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := emu.New(comp.Program, program.NewMachine(tg), emu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	er, _, err := e.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int32{6}, outputSteps(er, res.Outputs[0])); diff != "" {
+		t.Errorf("emulator (-want +got):\n%s", diff)
+	}
+}

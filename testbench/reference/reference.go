@@ -269,6 +269,11 @@ func newPop(ep *ir.ExpandedPopulation, idx int32, dt float64, ringLen int) (*pop
 			} else {
 				p.thresh[i] = math.Inf(1)
 			}
+		case ir.Threshold:
+			p.vDecay[i] = 0
+			p.inputScale[i] = 1
+			p.vInf[i] = par["i_offset"][i]
+			p.thresh[i], p.reset[i] = par["v_threshold"][i], par["v_reset"][i]
 		case ir.IF, ir.I:
 			r := par["r"][i]
 			p.vDecay[i] = 1
@@ -427,6 +432,9 @@ func (p *pop) update(slot int) {
 			if !refractory {
 				p.v[i] += in - inh
 			}
+		case ir.Threshold:
+			// No memory: this step's input is the value.
+			p.v[i] = in
 		default: // lif, if, li: a Dirac current moves v at once.
 			if !refractory {
 				p.v[i] += in * p.inputScale[i]
@@ -437,6 +445,9 @@ func (p *pop) update(slot int) {
 			p.v[i] = p.reset[i]
 		} else {
 			v := p.vInf[i] + (p.v[i]-p.vInf[i])*p.vDecay[i] + p.vDrift[i]
+			if model == ir.Threshold {
+				v = p.v[i] + p.vInf[i] // input + i_offset, kept for this step only
+			}
 			switch model {
 			case ir.IFCurrExp:
 				v += p.excToV[i]*p.iExc[i] - p.inhToV[i]*p.iInh[i]
