@@ -698,7 +698,8 @@ func (d *decoder) connector(n *yaml.Node, what string, weightDim Dimension, weig
 		k, _ := checkKind(n)
 		return Connector{Kind: k}
 	}
-	kvs := d.mapping(n, what, []string{"type", "p", "n", "allow_self", "with_replacement", "list", "weights", "unit"})
+	kvs := d.mapping(n, what, []string{"type", "p", "n", "allow_self", "with_replacement", "list", "weights", "unit",
+		"in", "out_channels", "kernel", "stride", "padding", "dilation", "groups", "pool"})
 	var c Connector
 	var typeN *yaml.Node
 	for _, kv := range kvs {
@@ -723,6 +724,7 @@ func (d *decoder) connector(n *yaml.Node, what string, weightDim Dimension, weig
 		FixedNumberPost: {"n", "allow_self", "with_replacement"},
 		FromList:        {"list"},
 		Dense:           {"weights", "unit"},
+		ConvKind:        {"in", "out_channels", "kernel", "stride", "padding", "dilation", "groups", "pool", "weights"},
 	}[kind]
 	var unitN, weightsN *yaml.Node
 	for _, kv := range kvs {
@@ -758,6 +760,8 @@ func (d *decoder) connector(n *yaml.Node, what string, weightDim Dimension, weig
 			weightsN = kv.value
 		case "unit":
 			unitN = kv.value
+		case "in", "out_channels", "kernel", "stride", "padding", "dilation", "groups", "pool":
+			// conv geometry: read below, once the kind is known.
 		}
 	}
 	if kind == FixedProb && !hasKey(kvs, "p") {
@@ -768,6 +772,9 @@ func (d *decoder) connector(n *yaml.Node, what string, weightDim Dimension, weig
 	}
 	if kind == FromList && !hasKey(kvs, "list") {
 		d.errorf(n, "%s: from_list needs list: [[pre, post, weight, delay], ...]", what)
+	}
+	if kind == ConvKind {
+		c.Conv = d.conv(kvs, n, what, weightsN)
 	}
 	if kind == Dense && weightsKnown {
 		if weightsN == nil {
@@ -974,4 +981,76 @@ func (d *decoder) indices(n *yaml.Node, what string) []int {
 		}
 	}
 	return out
+}
+
+// conv decodes a conv connector's geometry: in (the pre population's
+// layout, [channels, spatial…]), kernel, and optionally stride (default 1),
+// padding (0), dilation (1); a convolution gives out_channels, groups (1)
+// and weights (flat, [out, in/groups, kernel…]); a pooling gives pool: sum
+// or avg.
+func (d *decoder) conv(kvs []keyValue, n *yaml.Node, what string, weightsN *yaml.Node) *Conv {
+	get := func(k string) *yaml.Node {
+		for _, kv := range kvs {
+			if kv.key == k {
+				return kv.value
+			}
+		}
+		return nil
+	}
+	ints := func(k string, def, dims int) []int {
+		node := get(k)
+		if node == nil {
+			if def < 0 {
+				d.errorf(n, "%s: conv needs %s", what, k)
+				return nil
+			}
+			out := make([]int, dims)
+			for i := range out {
+				out[i] = def
+			}
+			return out
+		}
+		node = d.deref(node)
+		if node.Kind == yaml.ScalarNode {
+			x, _ := d.integer(node, what+"."+k, 0)
+			out := make([]int, dims)
+			for i := range out {
+				out[i] = x
+			}
+			return out
+		}
+		var out []int
+		if node.Kind == yaml.SequenceNode {
+			for _, e := range node.Content {
+				x, _ := d.integer(e, what+"."+k, 0)
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	c := &Conv{In: ints("in", -1, 0)}
+	dims := max(len(c.In)-1, 1)
+	c.Kernel = ints("kernel", -1, dims)
+	c.Stride = ints("stride", 1, dims)
+	c.Padding = ints("padding", 0, dims)
+	c.Dilation = ints("dilation", 1, dims)
+	if p := get("pool"); p != nil {
+		c.Pool = d.str(p, what+".pool")
+		return c
+	}
+	c.Groups = 1
+	if g := get("groups"); g != nil {
+		c.Groups, _ = d.integer(g, what+".groups", 1)
+	}
+	if oc := get("out_channels"); oc != nil {
+		c.OutChannels, _ = d.integer(oc, what+".out_channels", 1)
+	} else {
+		d.errorf(n, "%s: a convolution needs out_channels (or pool: sum|avg for a pooling)", what)
+	}
+	if weightsN == nil {
+		d.errorf(n, "%s: a convolution needs weights: [out channels × in channels/groups × kernel] numbers", what)
+		return c
+	}
+	c.Weights, _ = d.quantityList(weightsN, what+".weights", Dimensionless)
+	return c
 }

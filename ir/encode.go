@@ -245,7 +245,7 @@ func (e *encoder) projection(pr *Projection) (*yaml.Node, error) {
 	}
 	add(m, "connector", conn)
 	add(m, "receptor", scalar(string(pr.Receptor)))
-	if pr.Connector.Kind != Dense {
+	if pr.Connector.Kind != Dense && !(pr.Connector.Kind == ConvKind && pr.Weight.IsScalar() && pr.Weight.Scalar == 0) {
 		add(m, "weight", valueNode(pr.Weight, wdim))
 	}
 	add(m, "delay", valueNode(pr.Delay, Time))
@@ -307,6 +307,32 @@ func connectorNode(pr *Projection, wdim Dimension) (*yaml.Node, error) {
 		}
 		add(m, "list", rows)
 		m.Style = 0 // a long list reads better in block style
+	case ConvKind:
+		cv := c.Conv
+		intsNode := func(xs []int) *yaml.Node {
+			items := make([]*yaml.Node, len(xs))
+			for i, x := range xs {
+				items[i] = scalar(strconv.Itoa(x))
+			}
+			return sequence(true, items...)
+		}
+		add(m, "in", intsNode(cv.In))
+		add(m, "kernel", intsNode(cv.Kernel))
+		add(m, "stride", intsNode(cv.Stride))
+		add(m, "padding", intsNode(cv.Padding))
+		add(m, "dilation", intsNode(cv.Dilation))
+		if cv.Pool != "" {
+			add(m, "pool", scalar(cv.Pool))
+			break
+		}
+		add(m, "out_channels", scalar(strconv.Itoa(cv.OutChannels)))
+		add(m, "groups", scalar(strconv.Itoa(cv.Groups)))
+		items := make([]*yaml.Node, len(cv.Weights))
+		for i, w := range cv.Weights {
+			items[i] = scalar(num(w))
+		}
+		add(m, "weights", sequence(true, items...))
+		m.Style = 0
 	case Dense:
 		mat := c.Matrix
 		unit, flat := unitArray(mat.Data, wdim)

@@ -3,6 +3,7 @@ package ir
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -94,4 +95,71 @@ func smallNetValid() string {
 	return src + `
   - {population: a, record: v, indices: [1, 2], every: 3}
 `
+}
+
+// TestConvConnector: a conv connector reads, expands into the kernel's
+// synapses (scaled by the projection's weight), and prints back the same.
+func TestConvConnector(t *testing.T) {
+	src := `
+name: conv
+run: {timestep: 1ms, duration: 10ms}
+populations:
+  img: {size: 9, model: spike_source_array, spike_times: [[]]}
+  fmap: {size: 4, model: lif, params: {tau: 10ms}}
+  pooled: {size: 1, model: lif, params: {tau: 10ms}}
+projections:
+  c:
+    pre: img
+    post: fmap
+    connector: {type: conv, in: [1, 3, 3], kernel: [2, 2], out_channels: 1, weights: [1, 2, 3, 4]}
+    weight: 0.5
+  p:
+    pre: fmap
+    post: pooled
+    connector: {type: conv, in: [1, 2, 2], kernel: [2, 2], stride: [2, 2], pool: avg}
+`
+	n, err := Parse("conv.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Expand(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The centre pixel (4) reaches every output with the kernel weight at
+	// its offset, times 0.5.
+	var centre []Synapse
+	for _, s := range e.Synapses[0] {
+		if s.Pre == 4 {
+			centre = append(centre, s)
+		}
+	}
+	want := []Synapse{{4, 0, 2, 1e-3}, {4, 1, 1.5, 1e-3}, {4, 2, 1, 1e-3}, {4, 3, 0.5, 1e-3}}
+	if diff := cmp.Diff(want, centre); diff != "" {
+		t.Errorf("conv synapses of the centre pixel (-want +got):\n%s", diff)
+	}
+	if got := len(e.Synapses[1]); got != 4 {
+		t.Errorf("pooling: %d synapses, want 4", got)
+	}
+	for _, s := range e.Synapses[1] {
+		if s.Weight != 0.25 {
+			t.Errorf("avg pooling weight %g, want 0.25", s.Weight)
+		}
+	}
+	out, err := Marshal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n2, err := Parse("conv.out.yaml", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out2, _ := Marshal(n2)
+	if diff := cmp.Diff(string(out), string(out2)); diff != "" {
+		t.Errorf("print → parse → print (-first +second):\n%s", diff)
+	}
+	bad := strings.Replace(src, "weights: [1, 2, 3, 4]", "weights: [1, 2, 3]", 1)
+	if _, err := Parse("bad.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "3 weights, want 4") {
+		t.Errorf("wrong weight count: %v", err)
+	}
 }

@@ -166,6 +166,7 @@ func expandProjection(n *Network, pr *Projection) ([]Synapse, error) {
 	c := pr.Connector
 	same := pre == post
 	var pairs [][2]int32
+	var convWeights []float64 // conv: the kernel weight of each pair
 	switch c.Kind {
 	case AllToAll:
 		pairs = make([][2]int32, 0, pre.Size*post.Size)
@@ -220,6 +221,15 @@ func expandProjection(n *Network, pr *Projection) ([]Synapse, error) {
 				}
 			}
 		}
+	case ConvKind:
+		var kw []float64
+		for i := range pre.Size {
+			c.Conv.Targets(i, func(j int, w float64) {
+				pairs = append(pairs, [2]int32{int32(i), int32(j)})
+				kw = append(kw, w)
+			})
+		}
+		convWeights = kw
 	default:
 		return nil, fmt.Errorf("projection %s: unknown connector %q", pr.Name, c.Kind)
 	}
@@ -238,6 +248,13 @@ func expandProjection(n *Network, pr *Projection) ([]Synapse, error) {
 			}
 		case Dense:
 			syns[k].Weight = c.Matrix.At(int(pq[1]), int(pq[0]))
+		case ConvKind:
+			// The projection's weight scales the kernel (1 when not given).
+			scale := 1.0
+			if pr.Weight.IsScalar() && pr.Weight.Scalar != 0 {
+				scale = pr.Weight.Scalar
+			}
+			syns[k].Weight = convWeights[k] * scale
 		}
 	}
 	signed := post.Spec().SignedWeights

@@ -171,10 +171,12 @@ const (
 	FixedNumberPost ConnectorKind = "fixed_number_post"
 	FromList        ConnectorKind = "from_list"
 	Dense           ConnectorKind = "dense"
+	// ConvKind is a convolution or pooling (Connector.Conv).
+	ConvKind ConnectorKind = "conv"
 )
 
 // ConnectorKinds lists every connection rule, for hints.
-var ConnectorKinds = []ConnectorKind{AllToAll, OneToOne, FixedProb, FixedNumberPre, FixedNumberPost, FromList, Dense}
+var ConnectorKinds = []ConnectorKind{AllToAll, OneToOne, FixedProb, FixedNumberPre, FixedNumberPost, FromList, Dense, ConvKind}
 
 // Connector is a connection rule and its arguments.
 type Connector struct {
@@ -188,6 +190,7 @@ type Connector struct {
 	WithReplacement bool
 	List            []ListSynapse // from_list
 	Matrix          *Matrix       // dense
+	Conv            *Conv         // conv: weights are the kernel's × the projection's weight
 }
 
 // ListSynapse is one explicit synapse of a from_list connector. A NaN

@@ -241,6 +241,27 @@ func (n *Network) validateProjection(pr *Projection, pops map[string]*Population
 				break
 			}
 		}
+	case ConvKind:
+		if c.Conv == nil {
+			ps.add(cpos, "%s: conv connector without its geometry", what)
+			break
+		}
+		if err := c.Conv.Check(); err != nil {
+			ps.add(cpos, "%s: conv: %v", what, err)
+			break
+		}
+		out, _ := c.Conv.OutShape()
+		in := 1
+		for _, x := range c.Conv.In {
+			in *= x
+		}
+		n := 1
+		for _, x := range out {
+			n *= x
+		}
+		if in != pre.Size || n != post.Size {
+			ps.add(cpos, "%s: conv maps %v (%d neurons) to %v (%d neurons), but %s has %d and %s %d", what, c.Conv.In, in, out, n, pre.Name, pre.Size, post.Name, post.Size)
+		}
 	case Dense:
 		if c.Matrix != nil && (c.Matrix.Rows != post.Size || c.Matrix.Cols != pre.Size) {
 			ps.add(cpos, "%s: dense weights are %d×%d but need %d×%d (rows = %s neurons, columns = %s neurons)", what, c.Matrix.Rows, c.Matrix.Cols, post.Size, pre.Size, post.Name, pre.Name)
@@ -248,7 +269,7 @@ func (n *Network) validateProjection(pr *Projection, pops map[string]*Population
 	}
 	// Weights.
 	wpos := pr.fieldPos("weight")
-	needWeight := c.Kind != Dense
+	needWeight := c.Kind != Dense && c.Kind != ConvKind
 	if c.Kind == FromList {
 		needWeight = false
 		for _, s := range c.List {

@@ -339,6 +339,10 @@ func (l *lowering) projections() error {
 	type key struct{ src, dst string }
 	synapses := map[key]map[[3]int64]float64{} // (pre, post, delay) → weight
 	var order []key
+	structured, err := l.structuredConvs()
+	if err != nil {
+		return err
+	}
 	for _, src := range l.g.Names() {
 		n := l.g.Nodes[src]
 		if n.Type != "Input" && stateful[n.Type] == "" {
@@ -350,6 +354,9 @@ func (l *lowering) projections() error {
 			var walk func(node string, vec []entry, depth int) error
 			walk = func(node string, vec []entry, depth int) error {
 				for _, next := range l.succ[node] {
+					if depth == 0 && structured[[2]string{node, next}] {
+						continue // lowered as a conv connector
+					}
 					nn := l.g.Nodes[next]
 					switch {
 					case stateful[nn.Type] != "":
@@ -557,4 +564,58 @@ func (l *lowering) outputs() error {
 		return fmt.Errorf("nir: the graph has no Output node reading a neuron node")
 	}
 	return nil
+}
+
+// structuredConvs finds convolutions and poolings that connect exactly one
+// source to exactly one neuron node with nothing else in between or beside
+// them, and lowers each to a conv connector (the kernel, not its millions of
+// synapses). The target's input scaling must be the same for every neuron
+// for the kernel to carry it; otherwise the chain is expanded as usual. It
+// returns the (source, conv node) edges it handled.
+func (l *lowering) structuredConvs() (map[[2]string]bool, error) {
+	done := map[[2]string]bool{}
+	for _, src := range l.g.Names() {
+		n := l.g.Nodes[src]
+		if n.Type != "Input" && stateful[n.Type] == "" {
+			continue
+		}
+		for _, c := range l.succ[src] {
+			cn := l.g.Nodes[c]
+			if !strings.HasPrefix(cn.Type, "Conv") && !strings.HasSuffix(cn.Type, "Pool2d") {
+				continue
+			}
+			if len(l.pred[c]) != 1 || len(l.succ[c]) != 1 {
+				continue
+			}
+			dst := l.succ[c][0]
+			dn := l.g.Nodes[dst]
+			if stateful[dn.Type] == "" || len(l.pred[dst]) != 1 {
+				continue
+			}
+			size := prod(l.shapes[dst])
+			q0, err := l.charge(dn, 0, 1)
+			if err != nil {
+				return nil, err
+			}
+			uniform := true
+			for j := 1; j < size && uniform; j++ {
+				q, _ := l.charge(dn, j, 1)
+				uniform = q == q0
+			}
+			if !uniform {
+				continue
+			}
+			conv, err := convOf(cn, l.shapes[src])
+			if err != nil {
+				return nil, err
+			}
+			l.res.Net.Projections = append(l.res.Net.Projections, &ir.Projection{
+				Name: src + "→" + dst, Pre: popName(src), Post: popName(dst), Receptor: ir.Excitatory,
+				Connector: ir.Connector{Kind: ir.ConvKind, Conv: conv},
+				Weight:    ir.Scalar(q0), Delay: ir.Scalar(l.opts.Dt),
+			})
+			done[[2]string{src, c}] = true
+		}
+	}
+	return done, nil
 }

@@ -3,6 +3,8 @@ package nir
 import (
 	"fmt"
 	"sort"
+
+	"github.com/somahw/soma/ir"
 )
 
 // apply pushes a sparse vector of one source neuron's contributions
@@ -148,82 +150,48 @@ func geometryOf(n *Node, in []int) (geometry, error) {
 
 // convShape is a convolution or pooling node's output shape.
 func convShape(n *Node, in []int) ([]int, error) {
+	c, err := convOf(n, in)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.OutShape()
+	if err != nil {
+		return nil, fmt.Errorf("nir: node %s: %w", n.Path, err)
+	}
+	return out, nil
+}
+
+// convOf turns a convolution or pooling node, given its input shape, into
+// the IR's structured connectivity.
+func convOf(n *Node, in []int) (*ir.Conv, error) {
 	g, err := geometryOf(n, in)
 	if err != nil {
 		return nil, err
 	}
-	out := []int{g.cout}
-	for d := range g.kernel {
-		size := (in[d+1]+2*g.pad[d]-g.dil[d]*(g.kernel[d]-1)-1)/g.stride[d] + 1
-		if size < 1 {
-			return nil, fmt.Errorf("nir: node %s: kernel %v does not fit input %v", n.Path, g.kernel, in)
-		}
-		out = append(out, size)
+	c := &ir.Conv{In: in, OutChannels: g.cout, Kernel: g.kernel, Stride: g.stride, Padding: g.pad, Dilation: g.dil, Groups: g.groups}
+	switch {
+	case g.pool && g.avg:
+		c.Pool = "avg"
+	case g.pool:
+		c.Pool = "sum"
+	default:
+		c.Weights = g.weight.Data
 	}
-	return out, nil
+	return c, nil
 }
 
 // convolve pushes contributions through a convolution or pooling (PyTorch
 // semantics: cross-correlation, zero padding, stride, dilation, groups).
 func convolve(n *Node, in []int, vec []entry) ([]entry, error) {
-	g, err := geometryOf(n, in)
+	c, err := convOf(n, in)
 	if err != nil {
 		return nil, err
 	}
-	outShape, _ := convShape(n, in)
-	dims := len(g.kernel)
 	var res []entry
 	for _, e := range vec {
-		// Unflatten the input index: channel, then spatial coordinates.
-		rest := int(e.idx)
-		pos := make([]int, dims)
-		for d := dims - 1; d >= 0; d-- {
-			pos[d] = rest % in[d+1]
-			rest /= in[d+1]
-		}
-		c := rest
-		cinG, coutG := g.cin/g.groups, g.cout/g.groups
-		grp := c / cinG
-		// Every kernel offset k with o·stride − pad + k·dil = pos.
-		var rec func(d int, out []int, kidx int)
-		rec = func(d int, out []int, kidx int) {
-			if d == dims {
-				for oc := grp * coutG; oc < (grp+1)*coutG; oc++ {
-					w := 1.0
-					if g.pool {
-						if oc != c {
-							continue
-						}
-						if g.avg {
-							w = 1 / float64(prodInts(g.kernel))
-						}
-					} else {
-						w = g.weight.Data[(oc*cinG+(c-grp*cinG))*prodInts(g.kernel)+kidx]
-					}
-					if w == 0 {
-						continue
-					}
-					flat := oc
-					for dd := range dims {
-						flat = flat*outShape[dd+1] + out[dd]
-					}
-					res = append(res, entry{idx: int32(flat), w: w * e.w, delay: e.delay})
-				}
-				return
-			}
-			for k := range g.kernel[d] {
-				num := pos[d] + g.pad[d] - k*g.dil[d]
-				if num < 0 || num%g.stride[d] != 0 {
-					continue
-				}
-				o := num / g.stride[d]
-				if o >= outShape[d+1] {
-					continue
-				}
-				rec(d+1, append(out, o), kidx*g.kernel[d]+k)
-			}
-		}
-		rec(0, make([]int, 0, dims), 0)
+		c.Targets(int(e.idx), func(post int, w float64) {
+			res = append(res, entry{idx: int32(post), w: w * e.w, delay: e.delay})
+		})
 	}
 	return merge(res), nil
 }
