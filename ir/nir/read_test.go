@@ -2,6 +2,8 @@ package nir
 
 import (
 	"path/filepath"
+
+	"github.com/somahw/soma/ir"
 	"strings"
 	"testing"
 )
@@ -47,6 +49,19 @@ func TestReadRealFiles(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.file == "cnn_sinabs.nir" {
+				convs := 0
+				for _, pr := range res.Net.Projections {
+					if pr.Connector.Kind == ir.ConvKind {
+						convs++
+					}
+				}
+				// Input→Conv→IF and IF→Conv→IF stay kernels; the layers
+				// behind a pooling are composed.
+				if convs != 2 {
+					t.Errorf("cnn_sinabs: %d conv connectors, want 2", convs)
+				}
 			}
 			t.Logf("%s: %d populations, %d projections, assumptions %v", tc.file, len(res.Net.Populations), len(res.Net.Projections), res.Assumptions)
 		})
