@@ -269,23 +269,23 @@ func expectedCycles(cnt *emu.Counters, engines, steps int) ([]byte, error) {
 // RTL renders the design's Verilog: the engine modules it uses, then the top.
 func (d *Design) RTL() ([]byte, error) {
 	var out bytes.Buffer
-	models := map[string]bool{}
+	used := map[string]bool{}
 	source := false
 	for _, e := range d.Engines {
 		if e.Source {
 			source = true
 		} else {
-			models[e.Model+moduleSuffix(e.SynURAM)] = true
+			used[e.Model+moduleSuffix(e.SynURAM)] = true
 		}
 	}
 	for _, model := range supportedModels {
 		for _, uram := range []bool{false, true} {
-			if !models[model+moduleSuffix(uram)] {
+			if !used[model+moduleSuffix(uram)] {
 				continue
 			}
-			data := d.engineData()
+			data := d.engineData(model)
 			data["SynURAM"], data["Suffix"] = uram, moduleSuffix(uram)
-			b, err := d.render("engine_"+model+".v.tmpl", data)
+			b, err := d.render("engine.v.tmpl", data)
 			if err != nil {
 				return nil, err
 			}
@@ -294,7 +294,7 @@ func (d *Design) RTL() ([]byte, error) {
 		}
 	}
 	if source {
-		b, err := d.render("source.v.tmpl", d.engineData())
+		b, err := d.render("source.v.tmpl", d.engineData(""))
 		if err != nil {
 			return nil, err
 		}
@@ -313,16 +313,29 @@ func (d *Design) RTL() ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-func (d *Design) engineData() map[string]any {
+// engineData is what engine.v.tmpl renders for a model (source.v.tmpl
+// uses only the common part).
+func (d *Design) engineData(model string) map[string]any {
 	num := d.Numeric
-	expTCDecay := true
-	pf, sf := paramFields(num, expTCDecay), stateFields(num)
-	return map[string]any{
+	data := map[string]any{
 		"SB": num.StateBits, "SF": num.StateFrac, "DF": num.DecayFrac, "RB": num.RingBits, "TMB": timerBits,
-		"ETW": num.DecayFrac, "ExpTCDecay": expTCDecay, "PW": pf[0].Hi + 1, "SW": sf[0].Hi + 1,
-		"PrmFields": pf, "StFields": sf, "Tick": d.Costs.TickOverhead, "RowLookup": d.Costs.RowLookup,
-		"SynURAM": false,
+		"Tick": d.Costs.TickOverhead, "RowLookup": d.Costs.RowLookup, "SynURAM": false, "Model": model,
 	}
+	spec, ok := models[model]
+	if !ok {
+		return data
+	}
+	pf, pw := sized(spec.Params, num)
+	sf, sw := sized(spec.State, num)
+	var wb []string
+	for _, f := range sf {
+		wb = append(wb, stateWire[f.Role])
+	}
+	data["PrmFields"], data["StFields"], data["PW"], data["SW"] = pf, sf, pw, sw
+	data["StWB"] = "{" + strings.Join(wb, ", ") + "}"
+	data["Exp"], data["Cuba"], data["Delta"], data["Membrane"] = spec.Exp, spec.Cuba, spec.Delta, spec.Membrane()
+	data["Spiking"], data["Refr"], data["Memoryless"] = spec.Spiking, spec.Refr, spec.Memoryless
+	return data
 }
 
 func (d *Design) tbData() map[string]any {

@@ -104,7 +104,9 @@ func (m *Memory) Bits() int { return m.Width * m.Depth }
 
 // field is one bit field of a packed memory word, most significant first.
 type field struct {
-	Name   string
+	Name   string // neuron-record field
+	Role   string // its role in the RTL datapath (the macro P_role / S_role)
+	Kind   fieldKind
 	Width  int
 	Hi, Lo int
 }
@@ -142,34 +144,106 @@ func pack(fs []field, vals []int64) *big.Int {
 // counts fit easily, and a narrower word saves state memory.
 const timerBits = 16
 
-// modelFields is the parameter word of a model, most significant first,
-// and the neuron-record field each comes from.
-func paramFields(num program.Numeric, expTCDecay bool) []field {
-	sb, db := int(num.StateBits), int(num.DecayFrac)
-	et := sb
-	if expTCDecay {
-		et = db
+// modelSpec is how a neuron model maps onto the engine's datapath: which
+// update it runs and which neuron-record fields its parameter and state
+// words hold (record field → role in the RTL).
+type modelSpec struct {
+	// Exp: two exponential synaptic currents (if_curr_exp). Cuba: one
+	// current that integrates pos − neg (cuba_lif, cuba_li). Delta: the
+	// input moves v before the membrane step (if_curr_delta, lif, li).
+	// None of the three: v integrates input + drift, no leak (if, i), or
+	// (Memoryless) is the step's input alone (threshold).
+	Exp, Cuba, Delta bool
+	// Memoryless: v is this step's input plus i_offset (threshold).
+	Memoryless bool
+	// Spiking: threshold and reset; Refr: a refractory timer.
+	Spiking, Refr bool
+	Params        []field
+	State         []field
+}
+
+// Membrane: the model runs the closed-form leaky membrane step.
+func (m *modelSpec) Membrane() bool { return m.Exp || m.Cuba || m.Delta }
+
+// fld names a record field and its role in the datapath (an empty role is
+// the field's own name).
+func fld(name, role string, kind fieldKind) field {
+	if role == "" {
+		role = name
 	}
-	fs, _ := layoutFields([]field{
-		{Name: "v_rest", Width: sb}, {Name: "v_reset", Width: sb}, {Name: "v_thresh", Width: sb},
-		{Name: "r_membrane", Width: sb}, {Name: "exp_tc", Width: et}, {Name: "i_offset", Width: sb},
-		{Name: "refract_steps", Width: timerBits},
-		{Name: "exc_decay", Width: db}, {Name: "exc_init", Width: db}, {Name: "inh_decay", Width: db}, {Name: "inh_init", Width: db},
-	})
-	return fs
+	return field{Name: name, Role: role, Kind: kind}
 }
 
-func stateFields(num program.Numeric) []field {
-	sb := int(num.StateBits)
-	fs, _ := layoutFields([]field{
-		{Name: "v", Width: sb}, {Name: "refract_timer", Width: timerBits},
-		{Name: "isyn_exc", Width: sb}, {Name: "isyn_inh", Width: sb},
-	})
-	return fs
+type fieldKind int
+
+const (
+	kState fieldKind = iota // state format, signed
+	kDecay                  // decay format, unsigned
+	kTimer                  // refractory steps, signed timerBits
+)
+
+// models are the neuron models the RTL implements, as compiler/neurons.go
+// lays out their records and backends/emu updates them.
+var models = map[string]modelSpec{
+	"if_curr_exp": {Exp: true, Spiking: true, Refr: true,
+		Params: []field{fld("v_rest", "", kState), fld("v_reset", "", kState), fld("v_thresh", "", kState), fld("r_membrane", "r", kState),
+			fld("exp_tc", "", kDecay), fld("i_offset", "", kState), fld("refract_steps", "", kTimer),
+			fld("exc_decay", "", kDecay), fld("exc_init", "", kDecay), fld("inh_decay", "", kDecay), fld("inh_init", "", kDecay)},
+		State: []field{fld("v", "", kState), fld("refract_timer", "", kTimer), fld("isyn_exc", "", kState), fld("isyn_inh", "", kState)}},
+	"if_curr_delta": {Delta: true, Spiking: true, Refr: true,
+		Params: []field{fld("v_rest", "", kState), fld("v_reset", "", kState), fld("v_thresh", "", kState), fld("r_membrane", "r", kState),
+			fld("exp_tc", "", kDecay), fld("i_offset", "", kState), fld("refract_steps", "", kTimer)},
+		State: []field{fld("v", "", kState), fld("refract_timer", "", kTimer)}},
+	"lif": {Delta: true, Spiking: true, Refr: true,
+		Params: []field{fld("v_leak", "v_rest", kState), fld("v_reset", "", kState), fld("v_thresh", "", kState), fld("r", "", kState),
+			fld("exp_tc", "", kDecay), fld("i_offset", "", kState), fld("refract_steps", "", kTimer)},
+		State: []field{fld("v", "", kState), fld("refract_timer", "", kTimer)}},
+	"li": {Delta: true,
+		Params: []field{fld("v_leak", "v_rest", kState), fld("r", "", kState), fld("exp_tc", "", kDecay), fld("i_offset", "", kState)},
+		State:  []field{fld("v", "", kState)}},
+	"cuba_lif": {Cuba: true, Spiking: true, Refr: true,
+		Params: []field{fld("v_leak", "v_rest", kState), fld("v_reset", "", kState), fld("v_thresh", "", kState), fld("r", "", kState),
+			fld("exp_tc", "", kDecay), fld("i_offset", "", kState), fld("refract_steps", "", kTimer), fld("syn_decay", "exc_decay", kDecay)},
+		State: []field{fld("v", "", kState), fld("refract_timer", "", kTimer), fld("i_syn", "isyn_exc", kState)}},
+	"cuba_li": {Cuba: true,
+		Params: []field{fld("v_leak", "v_rest", kState), fld("r", "", kState), fld("exp_tc", "", kDecay), fld("i_offset", "", kState),
+			fld("syn_decay", "exc_decay", kDecay)},
+		State: []field{fld("v", "", kState), fld("i_syn", "isyn_exc", kState)}},
+	"if": {Spiking: true, Refr: true,
+		Params: []field{fld("v_reset", "", kState), fld("v_thresh", "", kState), fld("drift", "", kState), fld("refract_steps", "", kTimer)},
+		State:  []field{fld("v", "", kState), fld("refract_timer", "", kTimer)}},
+	"i": {
+		Params: []field{fld("drift", "", kState)},
+		State:  []field{fld("v", "", kState)}},
+	"threshold": {Memoryless: true, Spiking: true,
+		Params: []field{fld("v_reset", "", kState), fld("v_thresh", "", kState), fld("i_offset", "", kState)},
+		State:  []field{fld("v", "", kState)}},
 }
 
-// supportedModels are the neuron models the RTL implements.
-var supportedModels = []string{"if_curr_exp"}
+// supportedModels are the neuron models the RTL implements, in the order
+// their engine modules are written.
+var supportedModels = []string{"if_curr_exp", "if_curr_delta", "lif", "li", "cuba_lif", "cuba_li", "if", "i", "threshold"}
+
+// sized gives fields their widths in the numeric format and lays them out
+// most significant first.
+func sized(fs []field, num program.Numeric) ([]field, int) {
+	out := slices.Clone(fs)
+	for i := range out {
+		switch out[i].Kind {
+		case kState:
+			out[i].Width = int(num.StateBits)
+		case kDecay:
+			out[i].Width = int(num.DecayFrac)
+		case kTimer:
+			out[i].Width = timerBits
+		}
+	}
+	return layoutFields(out)
+}
+
+// wires is the write-back concatenation of a state word: the U6 wire of
+// each field's role.
+var stateWire = map[string]string{"v": "vo6", "refract_timer": "ro6", "isyn_exc": "ie6", "isyn_inh": "ii6"}
 
 // clog2 is the address width of a memory of depth n (at least 1).
 func clog2(n int) int {
@@ -353,48 +427,49 @@ func (e *Engine) buildNeurons(c *program.Core, num program.Numeric, inbound int,
 		return fmt.Errorf("core %s: synaptic word wider than 32 bits", c.CoreID)
 	}
 	// Neuron records → parameter and state words.
+	spec := models[c.Model]
 	w := len(c.Layout)
 	col := map[string]int{}
-	expTCDecay := false
 	for k, f := range c.Layout {
 		col[f.Name] = k
-		if f.Name == "exp_tc" {
-			expTCDecay = f.Format == program.Decay
+		if f.Name == "exp_tc" && f.Format != program.Decay {
+			return fmt.Errorf("core %s: exp_tc is in the state format; the FPGA engine takes it in the decay format (u0.%d)", c.CoreID, num.DecayFrac)
 		}
 	}
-	pf, sf := paramFields(num, expTCDecay), stateFields(num)
-	get := func(i int, name string, width int, unsigned bool) (int64, error) {
-		k, ok := col[name]
+	pf, _ := sized(spec.Params, num)
+	sf, _ := sized(spec.State, num)
+	get := func(i int, f field) (int64, error) {
+		k, ok := col[f.Name]
 		if !ok {
-			return 0, fmt.Errorf("core %s: neuron record has no %s", c.CoreID, name)
+			return 0, fmt.Errorf("core %s: neuron record has no %s", c.CoreID, f.Name)
 		}
+		width := f.Width
 		v := int64(int32(c.Neurons[i*w+k]))
-		if unsigned {
+		if f.Kind == kDecay {
 			v = int64(c.Neurons[i*w+k])
 			if v >= 1<<width {
-				return 0, fmt.Errorf("core %s neuron %d: %s = %d does not fit %d bits", c.CoreID, i, name, v, width)
+				return 0, fmt.Errorf("core %s neuron %d: %s = %d does not fit %d bits", c.CoreID, i, f.Name, v, width)
 			}
 			return v, nil
 		}
 		if v < -(1<<(width-1)) || v >= 1<<(width-1) {
-			return 0, fmt.Errorf("core %s neuron %d: %s = %d does not fit %d signed bits", c.CoreID, i, name, v, width)
+			return 0, fmt.Errorf("core %s neuron %d: %s = %d does not fit %d signed bits", c.CoreID, i, f.Name, v, width)
 		}
 		return v, nil
 	}
-	unsigned := map[string]bool{"exc_decay": true, "exc_init": true, "inh_decay": true, "inh_init": true, "exp_tc": expTCDecay}
 	prm := &Memory{Name: e.Prefix + "_params", Role: "neuron parameters (ROM)", Depth: e.N}
 	st := &Memory{Name: e.Prefix + "_state", Role: "neuron state", Depth: e.N}
 	for i := range e.N {
 		var pv, sv []int64
 		for _, f := range pf {
-			v, err := get(i, f.Name, f.Width, unsigned[f.Name])
+			v, err := get(i, f)
 			if err != nil {
 				return err
 			}
 			pv = append(pv, v)
 		}
 		for _, f := range sf {
-			v, err := get(i, f.Name, f.Width, false)
+			v, err := get(i, f)
 			if err != nil {
 				return err
 			}

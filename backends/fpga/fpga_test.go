@@ -32,6 +32,38 @@ projections:
   in: {pre: src, post: exc, connector: {type: all_to_all}, weight: {uniform: [0.01nA, 0.3nA]}, delay: {uniform: [1ms, 9ms]}}
 `
 
+// modelsNet has one population of every neuron model the engine
+// implements, driven by Poisson sources, with projections between models.
+const modelsNet = `
+name: models
+run: {timestep: 1ms, duration: 60ms, seed: 7}
+populations:
+  src: {size: 20, model: spike_source_poisson, params: {rate: 100Hz}}
+  x: {size: 10, model: if_curr_exp, params: {cm: 1nF, tau_m: 20ms, v_rest: -65mV, v_reset: -70mV, v_thresh: -55mV, tau_refrac: 2ms, i_offset: 0.4nA}}
+  d: {size: 10, model: if_curr_delta, params: {cm: 1nF, tau_m: 20ms, v_rest: -65mV, v_reset: -70mV, v_thresh: -55mV, tau_refrac: 3ms, i_offset: 0.3nA}}
+  l: {size: 10, model: lif, params: {tau: 10ms, r: 1, v_leak: 0, v_threshold: 1, v_reset: 0, tau_refrac: 2ms, i_offset: 0.5}}
+  li: {size: 5, model: li, params: {tau: 10ms, r: 1, v_leak: 0, i_offset: 0.2}}
+  c: {size: 10, model: cuba_lif, params: {tau_syn: 5ms, tau_mem: 10ms, r: 1, v_leak: 0, v_threshold: 1, v_reset: 0, tau_refrac: 1ms, i_offset: 1.5}}
+  cl: {size: 5, model: cuba_li, params: {tau_syn: 5ms, tau_mem: 10ms}}
+  f: {size: 10, model: if, params: {r: 1, v_threshold: 1, v_reset: 0, tau_refrac: 2ms, i_offset: 20}}
+  i: {size: 5, model: i, params: {r: 1, i_offset: 3}}
+  t: {size: 8, model: threshold, params: {v_threshold: 0.4, v_reset: 0, i_offset: 0.1}}
+projections:
+  ax: {pre: src, post: x, connector: {type: fixed_probability, p: 0.3}, weight: 1nA, delay: {uniform: [1ms, 5ms]}}
+  a: {pre: src, post: d, connector: {type: fixed_probability, p: 0.3}, weight: 4mV, delay: {uniform: [1ms, 5ms]}}
+  b: {pre: src, post: l, connector: {type: fixed_probability, p: 0.3}, weight: {uniform: [-0.002, 0.006]}, delay: 2ms}
+  b2: {pre: src, post: li, connector: {type: fixed_probability, p: 0.3}, weight: {uniform: [-0.002, 0.006]}, delay: 2ms}
+  e: {pre: src, post: c, connector: {type: fixed_probability, p: 0.3}, weight: {uniform: [-0.001, 0.004]}, delay: 3ms}
+  e2: {pre: src, post: cl, connector: {type: fixed_probability, p: 0.3}, weight: {uniform: [-0.001, 0.004]}, delay: 3ms}
+  g: {pre: src, post: f, connector: {type: fixed_probability, p: 0.3}, weight: {uniform: [-0.1, 0.3]}, delay: 1ms}
+  g2: {pre: src, post: i, connector: {type: fixed_probability, p: 0.3}, weight: {uniform: [-0.1, 0.3]}, delay: 1ms}
+  h: {pre: src, post: t, connector: {type: fixed_probability, p: 0.3}, weight: {uniform: [-0.1, 0.3]}, delay: 1ms}
+  r1: {pre: l, post: d, connector: {type: all_to_all}, weight: 1mV, delay: 1ms, receptor: inhibitory}
+  r2: {pre: d, post: c, connector: {type: all_to_all}, weight: -0.002, delay: 4ms}
+  r3: {pre: t, post: x, connector: {type: all_to_all}, weight: 0.5nA, delay: 2ms, receptor: inhibitory}
+  r4: {pre: f, post: t, connector: {type: fixed_probability, p: 0.5}, weight: 0.2, delay: 3ms}
+`
+
 // TestCosim runs compiled networks on the simulators and checks spikes and
 // per-step cycles equal the emulator's exactly.
 func TestCosim(t *testing.T) {
@@ -55,10 +87,12 @@ func TestCosim(t *testing.T) {
 		long  bool
 		net   func(t *testing.T) (string, string, compiler.Options)
 		uram  bool
-		check func(t *testing.T, d *Design)
+		check func(t *testing.T, dir string)
 	}{
 		{name: "small/icarus", sim: Icarus, net: fixed(small, "zcu102")},
 		{name: "small/verilator", sim: Verilator, net: fixed(small, "zcu102")},
+		{name: "models/icarus", sim: Icarus, net: fixed(modelsNet, "zcu102"), check: spikesPerModel},
+		{name: "models/verilator", sim: Verilator, net: fixed(modelsNet, "zcu102")},
 		{name: "synfire-40ms/icarus", sim: Icarus, net: synfire(40)},
 		{name: "synfire-120ms/icarus", sim: Icarus, long: true, net: synfire(120)},
 		{name: "uram/zcu104/icarus", sim: Icarus, net: fixed(uramNet, "zcu104"), uram: true},
@@ -112,9 +146,31 @@ func TestCosim(t *testing.T) {
 					break
 				}
 			}
+			if tc.check != nil {
+				tc.check(t, dir)
+			}
 			t.Logf("%d engines: %s; worst step %d cycles (bound %d)", len(d.Engines), r.Summary(), slices.Max(r.StepCycles), bound)
 		})
 	}
+}
+
+// spikesPerModel: in modelsNet every spiking model fires (the emulator's
+// expectation; the co-simulation has matched it).
+func spikesPerModel(t *testing.T, dir string) {
+	want, err := readExpectedSpikes(filepath.Join(dir, ExpectedSpikesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := map[string]int{}
+	for _, s := range want {
+		fired[s.Pop]++
+	}
+	for _, pop := range []string{"x", "d", "l", "c", "f", "t"} {
+		if fired[pop] == 0 {
+			t.Errorf("population %s never fires: the test does not cover its model", pop)
+		}
+	}
+	t.Logf("spikes per population: %v", fired)
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
@@ -124,12 +180,16 @@ func TestBuildErrors(t *testing.T) {
 	tests := []struct {
 		name, src, target, want string
 	}{
-		{"model", `
+		{"stdp", `
 name: m
 run: {timestep: 1ms, duration: 5ms}
 populations:
-  a: {size: 4, model: lif, params: {tau: 10ms, r: 1, v_leak: 0, v_threshold: 1}}
-`, "zcu102", "model lif is not implemented by the FPGA engine RTL"},
+  s: {size: 4, model: spike_source_poisson, params: {rate: 10Hz}}
+  a: {size: 4, model: if_curr_exp}
+projections:
+  p: {pre: s, post: a, connector: all_to_all, weight: 0.1nA, delay: 1ms,
+      plasticity: {type: stdp, tau_plus: 20ms, tau_minus: 20ms, a_plus: 0.05, a_minus: 0.06, w_min: 0nA, w_max: 0.2nA, weight_dependence: additive}}
+`, "zcu102", "plastic (STDP) synapses are not implemented by the FPGA engine RTL"},
 		{"spinnaker", small, "spinn3", "the FPGA backend needs an fpga target"},
 	}
 	for _, tc := range tests {

@@ -13,11 +13,18 @@ func TestGenerate(t *testing.T) {
 	if out == "" {
 		t.Skip("SOMA_FPGA_OUT not set")
 	}
-	src := small
-	if os.Getenv("SOMA_FPGA_NET") == "n256" {
+	src, opts := small, compiler.Options{}
+	switch os.Getenv("SOMA_FPGA_NET") {
+	case "n256":
 		src = n256
+	case "n4x1024":
+		src, opts = n4x1024, compiler.Options{NeuronsPerCore: 1024}
 	}
-	p, tg := compileSrc(t, src, "zcu102", compiler.Options{})
+	tname := os.Getenv("SOMA_FPGA_TARGET")
+	if tname == "" {
+		tname = "zcu102"
+	}
+	p, tg := compileSrc(t, src, tname, opts)
 	if err := WriteArtifacts(out, p, tg); err != nil {
 		t.Fatal(err)
 	}
@@ -37,4 +44,20 @@ populations:
 projections:
   in: {pre: src, post: exc, connector: {type: fixed_probability, p: 0.2}, weight: 0.5nA, delay: {uniform: [1ms, 5ms]}}
   rec: {pre: exc, post: exc, connector: {type: fixed_probability, p: 0.1}, weight: 0.2nA, delay: {uniform: [1ms, 15ms]}, receptor: inhibitory}
+`
+
+// n4x1024 is the 4 × 1024-neuron design of the resource figures: four
+// full engines (compile with NeuronsPerCore 1024), driven by their offset
+// currents and a sparse recurrent network, no source engine (the Ultra96
+// has four engines in all).
+const n4x1024 = `
+name: n4x1024
+run: {timestep: 1ms, duration: 20ms, seed: 1}
+populations:
+  exc:
+    size: 4096
+    model: if_curr_exp
+    params: {cm: 1nF, tau_m: 20ms, tau_syn_E: 5ms, tau_syn_I: 5ms, v_rest: -65mV, v_reset: -70mV, v_thresh: -55mV, tau_refrac: 2ms, i_offset: {uniform: [0.3nA, 0.9nA]}}
+projections:
+  rec: {pre: exc, post: exc, connector: {type: fixed_probability, p: 0.004}, weight: {uniform: [0.05nA, 0.4nA]}, delay: {uniform: [1ms, 15ms]}}
 `

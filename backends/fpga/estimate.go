@@ -1,0 +1,173 @@
+package fpga
+
+import (
+	"math"
+	"strings"
+)
+
+// Estimate predicts a design's utilisation without running synthesis, so
+// that a design that cannot fit the part can be refused at compile time.
+// It follows how yosys synth_xilinx -family xcup maps the engine RTL
+// (docs/fpga-engine.md, "Resources"):
+//
+//   - block RAM: the read-write memories (state, ring buffers, inbox,
+//     synapses unless in URAM), each in the cheapest RAMB36E2 / RAMB18E2
+//     aspect ratio; memories of at most 64 words go to LUTRAM;
+//   - URAM288: a synapse memory placed there, 4K × 72 per block;
+//   - the ROMs (parameters, row directory, spike lists) become LUT logic:
+//     only their non-constant bit lanes cost anything, one LUT6 per 64
+//     words of a lane plus the output multiplexers;
+//   - DSP48E2: the multipliers of each model's datapath (a 24 × 24
+//     product takes two);
+//   - LUT and FF: a fixed cost per engine of each kind and for the top
+//     (router, barrier), plus the ROMs and the population-table compare.
+//
+// The per-engine constants are fitted to yosys 0.23 runs of the 256-neuron
+// and the 4 × 1024-neuron designs (TestResources, SOMA_LONG=1, prints the
+// error per resource); docs/fpga-engine.md gives the figures.
+func Estimate(d *Design) Utilisation {
+	u := Utilisation{Cells: map[string]int{}}
+	var lut, ff float64
+	lut, ff = estTop.lut+estTop.lutPerEngine*float64(len(d.Engines))+estTop.lutPerRoute*float64(len(d.Router)),
+		estTop.ff+estTop.ffPerEngine*float64(len(d.Engines))
+	for _, e := range d.Engines {
+		if e.Source {
+			lut += estSource.lut
+			ff += estSource.ff
+		} else {
+			spec := models[e.Model]
+			lut += estNeuron.lut + estNeuron.lutPerCam*float64(e.CamEntries)
+			ff += estNeuron.ff
+			u.DSP += dspOf(spec, d.Numeric.StateBits, d.Numeric.DecayFrac)
+			if spec.Spiking && e.N > 64 {
+				// the out queue: RAM64M8 cells (64 × 7 bits each)
+				u.LUTRAM += ceilDiv(e.N, 64) * ceilDiv(e.IB, 7)
+			}
+		}
+		for _, m := range e.Memories {
+			switch {
+			case m.Kind == "logic":
+				// the CAM: constant entries, counted per engine above
+			case isROM(m):
+				lut += estROMLUTs * romLUTs(m)
+			case m.Kind == "uram":
+				u.URAM += uram288(m.Width, m.Depth)
+			case m.Depth <= 64:
+				u.LUTRAM += ceilDiv(m.Depth, 64) * ceilDiv(m.Width, 7)
+			default:
+				// yosys maps the state and the inbox (one read, one
+				// write port) as simple dual-port, the others as true
+				// dual-port, which has no 72- and 36-bit-wide modes
+				sdp := strings.HasSuffix(m.Name, "_state") || strings.HasSuffix(m.Name, "_inbox")
+				u.BRAM36 += bram36(m.Width, m.Depth, sdp)
+			}
+		}
+	}
+	u.LUTs, u.FFs = int(math.Round(lut)), int(math.Round(ff))
+	return u
+}
+
+// Fitted constants (see Estimate).
+var (
+	estTop = struct{ lut, lutPerEngine, lutPerRoute, ff, ffPerEngine float64 }{
+		lut: 60, lutPerEngine: 30, lutPerRoute: 20, ff: 110, ffPerEngine: 40}
+	estNeuron = struct{ lut, lutPerCam, ff float64 }{lut: 900, lutPerCam: 20, ff: 600}
+	estSource = struct{ lut, ff float64 }{lut: 60, ff: 110}
+	// estROMLUTs scales romLUTs (LUT6 per 64 words per live lane, plus
+	// multiplexers) to what yosys's logic optimisation leaves.
+	estROMLUTs = 1.0
+)
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// isROM: the engine memories the RTL never writes (parameters, row
+// directory, spike lists).
+func isROM(m *Memory) bool {
+	for _, s := range []string{"_params", "_rowdir", "_spikes"} {
+		if strings.HasSuffix(m.Name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// uram288 is the URAM288 count of a width × depth memory: a block is
+// 4K × 72, and yosys packs words of up to 36 bits two to a row (8K × 36).
+func uram288(width, depth int) int {
+	if width <= 36 {
+		return ceilDiv(depth, 4096*(72/width))
+	}
+	return ceilDiv(depth, 4096) * ceilDiv(width, 72)
+}
+
+// dspOf is the DSP48E2 count of a model's datapath: each product of a
+// state (SB bits) by a decay (DF bits) fits one 27 × 18 multiplier when
+// both fit; a state × state product (input ⊗ R) takes two.
+func dspOf(m modelSpec, sb, df uint8) int {
+	sxd := 1
+	if int(sb)+1 > 27 || int(df)+1 > 18 {
+		sxd = 2
+	}
+	sxs := 2
+	if sb <= 18 {
+		sxs = 1
+	}
+	n := 0
+	if m.Membrane() {
+		n += sxs + sxd // input ⊗ R, (alpha − v) ⊙ exp_tc
+	}
+	switch {
+	case m.Exp:
+		n += 4 * sxd // two inits, two decays
+	case m.Cuba:
+		n += sxd // syn_decay
+	}
+	return n
+}
+
+// bram36 is the block RAM of a width × depth memory in RAMB36E2
+// equivalents (a RAMB18E2 is ½): the cheapest of the aspect ratios
+// (UltraScale+: 32K×1 … 1K×36 for a RAMB36E2, half the depth for a
+// RAMB18E2; simple dual-port adds 512×72 and 512×36).
+func bram36(width, depth int, sdp bool) float64 {
+	best := math.Inf(1)
+	for _, c := range []struct {
+		d, w int
+		size float64
+		sdp  bool
+	}{
+		{32768, 1, 1, false}, {16384, 2, 1, false}, {8192, 4, 1, false}, {4096, 9, 1, false}, {2048, 18, 1, false}, {1024, 36, 1, false}, {512, 72, 1, true},
+		{16384, 1, .5, false}, {8192, 2, .5, false}, {4096, 4, .5, false}, {2048, 9, .5, false}, {1024, 18, .5, false}, {512, 36, .5, true},
+	} {
+		if c.sdp && !sdp {
+			continue
+		}
+		best = math.Min(best, float64(ceilDiv(depth, c.d)*ceilDiv(width, c.w))*c.size)
+	}
+	return best
+}
+
+// romLUTs is the LUT6 count of a ROM as logic: per bit lane that is not
+// constant over the words, one LUT per 64 words and a multiplexer tree
+// over those (MUXF7/F8/F9 take 8:1 for free, wider trees one LUT per 4:1).
+func romLUTs(m *Memory) float64 {
+	if len(m.Words) == 0 {
+		return 0
+	}
+	live := 0
+	for b := range m.Width {
+		first := m.Words[0].Bit(b)
+		for _, w := range m.Words[1:] {
+			if w.Bit(b) != first {
+				live++
+				break
+			}
+		}
+	}
+	blocks := ceilDiv(len(m.Words), 64)
+	mux := 0
+	for n := ceilDiv(blocks, 8); n > 1; n = ceilDiv(n, 4) {
+		mux += ceilDiv(n, 4)
+	}
+	return float64(live * (blocks + mux))
+}

@@ -1,0 +1,221 @@
+package fpga
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/somahw/soma/compiler"
+)
+
+// resourceDesigns are the designs of the resource figures in
+// docs/fpga-engine.md, with what yosys 0.23 (synth_xilinx -family xcup
+// -flatten) reported for them on each board: TestEstimate holds Estimate
+// to these without running yosys, TestResources (SOMA_LONG=1) measures
+// them again.
+var resourceDesigns = []struct {
+	name, src string
+	opts      compiler.Options
+	yosys     map[string]Utilisation // by board
+}{
+	{"n256", n256, compiler.Options{}, map[string]Utilisation{
+		"ultra96": {LUTs: 1355, FFs: 829, BRAM36: 19, DSP: 7, LUTRAM: 8},
+		"zcu104":  {LUTs: 1209, FFs: 827, BRAM36: 8, URAM: 2, DSP: 7, LUTRAM: 8},
+		"zcu102":  {LUTs: 1355, FFs: 829, BRAM36: 19, DSP: 7, LUTRAM: 8},
+	}},
+	{"n4x1024", n4x1024, compiler.Options{NeuronsPerCore: 1024}, map[string]Utilisation{
+		"ultra96": {},
+		"zcu104":  {},
+		"zcu102":  {},
+	}},
+}
+
+var resourceBoards = []string{"ultra96", "zcu104", "zcu102"}
+
+// estimateTolerance is how far Estimate may be from yosys: block
+// memories and DSPs follow from the memory shapes and the datapath, LUTs
+// and FFs from fitted per-engine constants.
+func estimateTolerance(resource string) float64 {
+	switch resource {
+	case "LUT", "FF":
+		return 0.25
+	default:
+		return 0.10
+	}
+}
+
+func relErr(est, got float64) float64 {
+	if got == 0 {
+		if est == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return (est - got) / got
+}
+
+func compareUtil(est, got Utilisation) map[string][2]float64 {
+	return map[string][2]float64{
+		"LUT":    {float64(est.LUTs), float64(got.LUTs)},
+		"FF":     {float64(est.FFs), float64(got.FFs)},
+		"BRAM36": {est.BRAM36, got.BRAM36},
+		"URAM":   {float64(est.URAM), float64(got.URAM)},
+		"DSP":    {float64(est.DSP), float64(got.DSP)},
+		"LUTRAM": {float64(est.LUTRAM), float64(got.LUTRAM)},
+	}
+}
+
+func checkEstimate(t *testing.T, what string, est, got Utilisation) string {
+	t.Helper()
+	var row []string
+	cmp := compareUtil(est, got)
+	for _, r := range []string{"LUT", "FF", "BRAM36", "URAM", "DSP", "LUTRAM"} {
+		e, g := cmp[r][0], cmp[r][1]
+		err := relErr(e, g)
+		row = append(row, fmt.Sprintf("%s %g/%g (%+.0f%%)", r, e, g, 100*err))
+		if math.Abs(err) > estimateTolerance(r) {
+			t.Errorf("%s: %s estimate %g, yosys %g (%+.1f%%, tolerance %.0f%%)", what, r, e, g, 100*err, 100*estimateTolerance(r))
+		}
+	}
+	return strings.Join(row, ", ")
+}
+
+// TestEstimate: the estimate is within tolerance of the recorded yosys
+// figures of each design on each board.
+func TestEstimate(t *testing.T) {
+	for _, rd := range resourceDesigns {
+		for _, board := range resourceBoards {
+			got := rd.yosys[board]
+			if got.LUTs == 0 {
+				continue // not measured yet
+			}
+			t.Run(rd.name+"/"+board, func(t *testing.T) {
+				p, tg := compileSrc(t, rd.src, board, rd.opts)
+				d, err := Build(p, tg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Log(checkEstimate(t, rd.name+" on "+board, Estimate(d), got))
+			})
+		}
+	}
+}
+
+// TestEstimateShapes: the block-memory arithmetic on known shapes.
+func TestEstimateShapes(t *testing.T) {
+	tests := []struct {
+		width, depth int
+		sdp          bool
+		bram         float64
+		uram         int
+	}{
+		{24, 4096, false, 3, 1},   // ring of 256 neurons: 4K × 9
+		{32, 10395, false, 11, 2}, // synapses: 1K × 36; URAM 8K × 36
+		{88, 256, true, 1.5, 2},   // state: three RAMB18 at 512 × 36
+		{32, 512, true, 0.5, 1},   // inbox
+		{24, 16384, false, 12, 2}, // ring of 1024 neurons: 16K × 2
+		{32, 24828, false, 25, 4}, // 1K × 36
+		{216, 1024, true, 6, 3},   // 512 × 72
+		{216, 1024, false, 6, 3},  // 1K × 36 without the SDP modes
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%dx%d", tc.width, tc.depth), func(t *testing.T) {
+			if got := bram36(tc.width, tc.depth, tc.sdp); got != tc.bram {
+				t.Errorf("bram36(%d, %d, %v) = %g, want %g", tc.width, tc.depth, tc.sdp, got, tc.bram)
+			}
+			if got := uram288(tc.width, tc.depth); got != tc.uram {
+				t.Errorf("uram288(%d, %d) = %d, want %d", tc.width, tc.depth, got, tc.uram)
+			}
+		})
+	}
+}
+
+// TestResources synthesizes the resource designs with yosys on every
+// board and compares the estimate (slow: SOMA_LONG=1; the 4 × 1024 design
+// takes several minutes). Boards whose generated design is identical are
+// synthesized once.
+func TestResources(t *testing.T) {
+	if !long() {
+		t.Skip("yosys synthesis of the resource designs takes minutes; run with SOMA_LONG=1")
+	}
+	if _, err := exec.LookPath("yosys"); err != nil {
+		t.Skip("yosys not found on PATH")
+	}
+	var mu sync.Mutex
+	var table []string
+	for _, rd := range resourceDesigns {
+		t.Run(rd.name, func(t *testing.T) {
+			t.Parallel()
+			runs := map[string]*Utilisation{} // by design hash
+			for _, board := range resourceBoards {
+				p, tg := compileSrc(t, rd.src, board, rd.opts)
+				d, err := Build(p, tg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir := t.TempDir()
+				if err := WriteArtifacts(dir, p, tg); err != nil {
+					t.Fatal(err)
+				}
+				h, err := designHash(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				u := runs[h]
+				if u == nil {
+					if u, err = Synthesize(context.Background(), dir); err != nil {
+						t.Fatal(err)
+					}
+					runs[h] = u
+				}
+				est := Estimate(d)
+				row := checkEstimate(t, rd.name+" on "+board, est, *u)
+				mu.Lock()
+				table = append(table, fmt.Sprintf("%s %s: estimate/yosys %s", rd.name, board, row))
+				mu.Unlock()
+			}
+		})
+	}
+	t.Cleanup(func() {
+		sort.Strings(table)
+		t.Log("\n" + strings.Join(table, "\n"))
+	})
+}
+
+// designHash identifies what yosys reads: the RTL (without its comment
+// lines) and the memory images.
+func designHash(dir string) (string, error) {
+	h := sha256.New()
+	files, err := filepath.Glob(filepath.Join(dir, "*.mem"))
+	if err != nil {
+		return "", err
+	}
+	files = append(files, filepath.Join(dir, RTLFile))
+	sort.Strings(files)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		if filepath.Base(f) == RTLFile {
+			var keep []string
+			for _, l := range strings.Split(string(b), "\n") {
+				if !strings.HasPrefix(strings.TrimSpace(l), "//") {
+					keep = append(keep, l)
+				}
+			}
+			b = []byte(strings.Join(keep, "\n"))
+		}
+		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
+		h.Write(b)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
