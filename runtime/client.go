@@ -123,7 +123,10 @@ func (c *Client) Report() *Report {
 
 func addLink(dst *LinkStats, s LinkStats) {
 	dst.FramesSent += s.FramesSent
+	dst.FramesAcked += s.FramesAcked
 	dst.Retransmits += s.Retransmits
+	dst.Probes += s.Probes
+	dst.SeqBytesSent += s.SeqBytesSent
 	dst.FramesReceived += s.FramesReceived
 	dst.FramesBad += s.FramesBad
 	dst.Oversized += s.Oversized
@@ -188,6 +191,7 @@ func (c *Client) connect() error {
 				}
 				l.Reset(uint16(nonce), uint16(nonce>>16))
 				l.SetMaxPayload(int(info.MaxPayload))
+				l.SetWindow(int(info.Window))
 				c.link, c.info = l, info
 				c.logf("connected to %s (%s, firmware %s, protocol %d.%d)", info.Board, info.Target, info.Firmware, info.Major, info.Minor)
 				return nil
@@ -346,12 +350,22 @@ func (c *Client) load(ctx context.Context, image []byte, kind uint8, start time.
 		c.report.Resumed = append(c.report.Resumed, int64(from))
 		c.logf("load resumes at byte %d of %d", from, len(image))
 	}
-	if err := c.write(ctx, image, from, len(image), start); err != nil {
+	// The blocks written are verified as they complete, so the replies
+	// cross the idle return line while the rest is written; blocks below
+	// from were verified above.
+	v := &verifier{c: c, image: image}
+	if err := c.write(ctx, image, from, len(image), start, v); err != nil {
 		return err
 	}
 	blocks := (len(image) + bs - 1) / bs
 	for round := 0; ; round++ {
-		bad, err := c.verify(ctx, image, 0, blocks)
+		var bad []int
+		var err error
+		if round == 0 {
+			bad, err = v.wait(ctx)
+		} else {
+			bad, err = c.verify(ctx, image, 0, blocks)
+		}
 		if err != nil {
 			return err
 		}
@@ -363,7 +377,7 @@ func (c *Client) load(ctx context.Context, image []byte, kind uint8, start time.
 		}
 		for _, b := range bad {
 			c.report.BlocksRewritten++
-			if err := c.write(ctx, image, b*bs, min((b+1)*bs, len(image)), time.Time{}); err != nil {
+			if err := c.write(ctx, image, b*bs, min((b+1)*bs, len(image)), time.Time{}, nil); err != nil {
 				return err
 			}
 		}
@@ -376,9 +390,13 @@ func (c *Client) load(ctx context.Context, image []byte, kind uint8, start time.
 }
 
 // write sends image[from:to]: one WRITE, then WRITE_MORE frames, whose
-// size follows the line's error rate.
-func (c *Client) write(ctx context.Context, image []byte, from, to int, start time.Time) error {
-	sz := NewSizer(c.link, 4)
+// size follows the line's error rate. With v, each group of blocks is
+// asked for its checksums as soon as it is written.
+func (c *Client) write(ctx context.Context, image []byte, from, to int, start time.Time, v *verifier) error {
+	bs := c.opts.Block
+	per := c.verifyPer()
+	vnext := from / bs // first block not yet asked for
+	sz := NewSizer(c.link, 0)
 	first := true
 	lastReport := time.Time{}
 	for off := from; off < to; {
@@ -388,6 +406,7 @@ func (c *Client) write(ctx context.Context, image []byte, from, to int, start ti
 		n := min(sz.Next(), to-off)
 		var err error
 		if first {
+			n = min(n, c.link.Options().MaxPayload-4) // WRITE's offset
 			err = c.send(MsgWrite, Write{Offset: uint32(off), Data: image[off : off+n]}.Marshal())
 			first = false
 		} else {
@@ -397,6 +416,24 @@ func (c *Client) write(ctx context.Context, image []byte, from, to int, start ti
 			return err
 		}
 		off += n
+		if v != nil {
+			// Ask for every group of whole blocks now complete (and the
+			// last, short one at the end).
+			done := off / bs
+			if off == to {
+				done = (to + bs - 1) / bs // and the short last block
+			}
+			for vnext < done && (done-vnext >= per || off == to) {
+				k := min(per, done-vnext)
+				if err := v.request(vnext, k); err != nil {
+					return err
+				}
+				vnext += k
+			}
+			if err := v.poll(); err != nil {
+				return err
+			}
+		}
 		if c.opts.Progress != nil && !start.IsZero() && (time.Since(lastReport) > 100*time.Millisecond || off == to) {
 			lastReport = time.Now()
 			el := time.Since(start).Seconds()
@@ -413,17 +450,118 @@ func (c *Client) write(ctx context.Context, image []byte, from, to int, start ti
 	return nil
 }
 
+// verifyAhead is how many VERIFY requests may await their replies: the
+// round trips overlap instead of adding up.
+const verifyAhead = 8
+
+// verifyPer is the blocks per VERIFY: 16 at most, so the reply stays
+// short enough to cross a noisy line.
+func (c *Client) verifyPer() int {
+	return max(1, min((c.link.Options().MaxPayload-6)/4, 16))
+}
+
+// verifier checks blocks while a write goes on: requests go out as blocks
+// complete, replies are taken as they arrive.
+type verifier struct {
+	c     *Client
+	image []byte
+	reqs  [][2]int // (first, count) asked, in order
+	got   int      // replies taken
+	bad   []int
+}
+
+func (v *verifier) request(first, n int) error {
+	if err := v.c.send(MsgVerify, Verify{First: uint32(first), Count: uint16(n)}.Marshal()); err != nil {
+		return err
+	}
+	v.reqs = append(v.reqs, [2]int{first, n})
+	return nil
+}
+
+// take checks one reply against the oldest request unanswered.
+func (v *verifier) take(f Frame) error {
+	switch f.Type {
+	case MsgVerified:
+	case MsgError:
+		e, err := ParseError(f.Payload)
+		if err != nil {
+			return err
+		}
+		return &e
+	default:
+		return fmt.Errorf("unexpected %v from the board while waiting for %v", f.Type, MsgVerified)
+	}
+	if v.got >= len(v.reqs) {
+		return fmt.Errorf("VERIFIED not asked for")
+	}
+	r := v.reqs[v.got]
+	v.got++
+	m, err := ParseVerified(f.Payload)
+	if err != nil {
+		return err
+	}
+	if int(m.First) != r[0] || len(m.CRCs) != r[1] {
+		return fmt.Errorf("VERIFIED for blocks %d+%d, asked %d+%d", m.First, len(m.CRCs), r[0], r[1])
+	}
+	bs := v.c.opts.Block
+	for j, crc := range m.CRCs {
+		b := r[0] + j
+		if crc32.ChecksumIEEE(v.image[b*bs:min((b+1)*bs, len(v.image))]) != crc {
+			v.bad = append(v.bad, b)
+		}
+	}
+	return nil
+}
+
+// poll takes the replies that have arrived, without waiting.
+func (v *verifier) poll() error {
+	for v.got < len(v.reqs) {
+		select {
+		case f := <-v.c.link.Messages():
+			if err := v.take(f); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// wait takes the remaining replies and returns the blocks that differ.
+func (v *verifier) wait(ctx context.Context) ([]int, error) {
+	for v.got < len(v.reqs) {
+		f, err := v.c.await(ctx, MsgVerified, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := v.take(f); err != nil {
+			return nil, err
+		}
+	}
+	return v.bad, nil
+}
+
 // verify compares blocks [first, first+n) with the board's and returns the
 // wrong ones.
 func (c *Client) verify(ctx context.Context, image []byte, first, n int) ([]int, error) {
 	bs := c.opts.Block
-	per := (c.link.Options().MaxPayload - 6) / 4
+	// Small replies (16 checksums at most): a long one would rarely cross
+	// a noisy line.
+	per := c.verifyPer()
+	type req struct{ first, n int }
+	var reqs []req
+	for b := first; b < first+n; b += per {
+		reqs = append(reqs, req{b, min(per, first+n-b)})
+	}
 	var bad []int
-	for b := first; b < first+n; {
-		// Small replies: a long one would rarely cross a noisy line.
-		k := min(per, first+n-b, 16)
-		if err := c.send(MsgVerify, Verify{First: uint32(b), Count: uint16(k)}.Marshal()); err != nil {
-			return nil, err
+	sent := 0
+	for i, r := range reqs {
+		for ; sent < len(reqs) && sent < i+verifyAhead; sent++ {
+			q := reqs[sent]
+			if err := c.send(MsgVerify, Verify{First: uint32(q.first), Count: uint16(q.n)}.Marshal()); err != nil {
+				return nil, err
+			}
 		}
 		f, err := c.await(ctx, MsgVerified, nil)
 		if err != nil {
@@ -433,16 +571,16 @@ func (c *Client) verify(ctx context.Context, image []byte, first, n int) ([]int,
 		if err != nil {
 			return nil, err
 		}
-		if int(v.First) != b || len(v.CRCs) != k {
-			return nil, fmt.Errorf("VERIFIED for blocks %d+%d, asked %d+%d", v.First, len(v.CRCs), b, k)
+		if int(v.First) != r.first || len(v.CRCs) != r.n {
+			return nil, fmt.Errorf("VERIFIED for blocks %d+%d, asked %d+%d", v.First, len(v.CRCs), r.first, r.n)
 		}
-		for i, got := range v.CRCs {
-			blk := image[(b+i)*bs : min((b+i+1)*bs, len(image))]
+		for j, got := range v.CRCs {
+			b := r.first + j
+			blk := image[b*bs : min((b+1)*bs, len(image))]
 			if crc32.ChecksumIEEE(blk) != got {
-				bad = append(bad, b+i)
+				bad = append(bad, b)
 			}
 		}
-		b += k
 	}
 	return bad, nil
 }

@@ -69,7 +69,8 @@ func FuzzParseMessages(f *testing.F) {
 			m, err := ParseLoad(b)
 			same(m.Marshal(), err)
 			_, _ = ParseError(b)
-			_, _ = ParseAck(0, b)
+			a, err := ParseAck(0, b)
+			same(a.Marshal(), err)
 		case 7:
 			m, err := ParseDone(b)
 			same(m.Marshal(), err)

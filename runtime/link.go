@@ -9,8 +9,8 @@ import (
 
 // LinkOptions tune the reliable link.
 type LinkOptions struct {
-	// Window is how many sequenced frames may be unacknowledged (≤ 32,
-	// the SACK bitmap's reach; default 32).
+	// Window is how many sequenced frames may be unacknowledged (≤ 255;
+	// default 255). The receiver holds up to this many out of order.
 	Window int
 	// MaxPayload is the largest payload this side sends and accepts
 	// (default DefaultMaxPayload).
@@ -24,8 +24,8 @@ type LinkOptions struct {
 }
 
 func (o LinkOptions) withDefaults() LinkOptions {
-	if o.Window <= 0 || o.Window > 32 {
-		o.Window = 32
+	if o.Window <= 0 || o.Window > MaxWindow {
+		o.Window = MaxWindow
 	}
 	if o.MaxPayload <= 0 {
 		o.MaxPayload = DefaultMaxPayload
@@ -43,10 +43,17 @@ func (o LinkOptions) withDefaults() LinkOptions {
 	return o
 }
 
+// MaxWindow is the largest window (HELLO's and INFO's u8; the SACK bitmap
+// reaches further). A window counts frames, and a noisy line wants short
+// frames: 255 of 40 bytes still cover a few round trips of a fast line.
+const MaxWindow = 255
+
 // LinkStats count what crossed the link. Every count is complete.
 type LinkStats struct {
 	FramesSent     uint64 // first transmissions of sequenced frames
-	Retransmits    uint64 // frames sent again
+	FramesAcked    uint64 // sequenced frames acknowledged
+	Retransmits    uint64 // frames sent again, probes included
+	Probes         uint64 // of which tail-loss probes (sent on suspicion, not evidence)
 	FramesReceived uint64 // intact frames of any type
 	FramesBad      uint64 // damaged frames (CRC, COBS, length, version)
 	Oversized      uint64 // frames longer than the agreed maximum, dropped unread
@@ -55,6 +62,7 @@ type LinkStats struct {
 	BytesSent      uint64 // wire bytes, everything
 	BytesReceived  uint64
 	PayloadSent    uint64 // payload bytes of first transmissions
+	SeqBytesSent   uint64 // wire bytes of sequenced frames, retransmissions included
 }
 
 // ErrLinkDead is wrapped by every error a dead link returns.
@@ -64,38 +72,63 @@ var ErrLinkDead = errors.New("link dead")
 var errSession = errors.New("session restarted")
 
 type pending struct {
+	seq    uint16
 	wire   []byte
-	sentAt time.Time
-	order  uint64 // transmission order of the latest send
-	tries  int    // timeouts so far
+	sentAt time.Time // latest transmission
+	timed  time.Time // what the retransmission timeout runs from (probes do not restart it)
+	order  uint64    // transmission order of the latest send
+	tries  int       // timeouts so far
 	resent bool
 	sacked bool
+	queued bool // waiting for the line: its order is not yet the wire's
+	probe  bool // queued as a tail-loss probe
+	// guess: sent again on suspicion (a probe, a timeout), not on
+	// evidence: an older copy may yet arrive.
+	guess bool
 }
+
+// unsentMax is how many new frames may wait for the line: Send returns
+// as the line takes them, so bulk senders size frames for the line as it
+// is now, not as it was a window ago.
+const unsentMax = 2
 
 // Link is one side of the reliable link over a Port: it frames, checks,
 // numbers, acknowledges and retransmits, and delivers sequenced messages
 // exactly once, in order. Selective repeat rather than go-back-N: on a
 // noisy line only the damaged frame is sent again.
+//
+// One writer goroutine owns the line and sends, in this order:
+// acknowledgements (coalesced: one carries the receiver's state as it is
+// when the line is free), retransmissions, then new frames. Neither the
+// reader nor the timer ever waits for the line.
 type Link struct {
 	port Port
-	opts LinkOptions
+	own  LinkOptions // as configured
+	opts LinkOptions // as agreed with the peer
 
 	mu    sync.Mutex
-	cond  *sync.Cond
+	cond  *sync.Cond // senders: window space, acknowledgements, death
+	wcond *sync.Cond // the writer: something to send
 	dead  error
 	epoch int
 	stats LinkStats
-	// tx: frames [base, next) may be unacknowledged.
-	base, next uint16
-	pend       map[uint16]*pending
-	order      uint64
-	srtt       time.Duration
+	// tx: frames [base, next) may be unacknowledged; [unsent, next) have
+	// not been on the line yet.
+	base, next, unsent uint16
+	pend               map[uint16]*pending
+	again              []*pending // to send again, in order
+	order              uint64
+	srtt               time.Duration
+	rttvar             time.Duration
+	lastTx             time.Time // latest transmission of a sequenced frame
+	probes             int       // tail-loss probes since the last acknowledgement that told something
+	ackDue             MsgType   // an ACK or NACK to send (0: none)
 	// rx
 	expect uint16
 	ooo    map[uint16]Frame
 
-	wmu  sync.Mutex
-	gap  bool // a delivery was dropped at death (reader goroutine only)
+	wmu  sync.Mutex // the port's writes
+	gap  bool       // a delivery was dropped at death (reader goroutine only)
 	in   chan Frame
 	ctrl chan Frame
 	quit chan struct{}
@@ -104,23 +137,42 @@ type Link struct {
 
 // NewLink starts a link over port; Close stops it (and closes the port).
 func NewLink(port Port, opts LinkOptions) *Link {
-	l := &Link{port: port, opts: opts.withDefaults(), pend: map[uint16]*pending{}, ooo: map[uint16]Frame{},
+	opts = opts.withDefaults()
+	l := &Link{port: port, own: opts, opts: opts, pend: map[uint16]*pending{}, ooo: map[uint16]Frame{},
 		in: make(chan Frame, 256), ctrl: make(chan Frame, 16), quit: make(chan struct{})}
 	l.cond = sync.NewCond(&l.mu)
+	l.wcond = sync.NewCond(&l.mu)
 	_ = port.SetReadTimeout(50 * time.Millisecond)
-	l.wg.Add(2)
+	l.wg.Add(3)
 	go l.reader()
 	go l.timer()
+	go l.writer()
 	return l
 }
 
 // Options returns the link's effective options.
-func (l *Link) Options() LinkOptions { return l.opts }
+func (l *Link) Options() LinkOptions {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.opts
+}
 
-// SetMaxPayload lowers the payload limit to what the peer accepts.
+// SetWindow sets the window to the smaller of this side's and the
+// peer's n (n ≤ 0: this side's).
+func (l *Link) SetWindow(n int) {
+	l.mu.Lock()
+	l.opts.Window = l.own.Window
+	if n > 0 {
+		l.opts.Window = min(n, l.own.Window)
+	}
+	l.mu.Unlock()
+}
+
+// SetMaxPayload sets the payload limit to the smaller of this side's and
+// the peer's n (at least 64).
 func (l *Link) SetMaxPayload(n int) {
 	l.mu.Lock()
-	l.opts.MaxPayload = max(64, min(n, l.opts.MaxPayload))
+	l.opts.MaxPayload = max(64, min(n, l.own.MaxPayload))
 	l.mu.Unlock()
 }
 
@@ -153,6 +205,7 @@ func (l *Link) kill(err error) {
 		close(l.quit)
 	}
 	l.cond.Broadcast()
+	l.wcond.Broadcast()
 	l.mu.Unlock()
 }
 
@@ -162,9 +215,12 @@ func (l *Link) kill(err error) {
 func (l *Link) Reset(tx, rx uint16) {
 	l.mu.Lock()
 	l.epoch++
-	l.base, l.next, l.expect = tx, tx, rx
+	l.base, l.next, l.unsent, l.expect = tx, tx, tx, rx
 	clear(l.pend)
 	clear(l.ooo)
+	l.again = nil
+	l.ackDue = 0
+	l.probes = 0
 	l.cond.Broadcast()
 	l.mu.Unlock()
 	for {
@@ -218,34 +274,31 @@ func (l *Link) SendControl(t MsgType, seq uint16, payload []byte) error {
 
 // Send queues a sequenced message, blocking while the window is full:
 // that is the flow control — a receiver that stops acknowledging stops
-// the sender.
+// the sender. It returns once the message is (nearly) on the line.
 func (l *Link) Send(t MsgType, payload []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if len(payload) > l.opts.MaxPayload {
 		return fmt.Errorf("%v payload of %d bytes exceeds the link's %d", t, len(payload), l.opts.MaxPayload)
 	}
-	l.mu.Lock()
 	epoch := l.epoch
-	for l.dead == nil && l.epoch == epoch && int(l.next-l.base) >= l.opts.Window {
+	for l.dead == nil && l.epoch == epoch && (int(l.next-l.base) >= l.opts.Window || l.next-l.unsent >= unsentMax) {
 		l.cond.Wait()
 	}
 	if l.dead != nil {
-		err := l.dead
-		l.mu.Unlock()
-		return err
+		return l.dead
 	}
 	if l.epoch != epoch {
-		l.mu.Unlock()
 		return errSession
 	}
 	seq := l.next
 	l.next++
 	wire := AppendFrame(nil, Frame{Type: t, Seq: seq, Payload: payload})
-	l.order++
-	l.pend[seq] = &pending{wire: wire, sentAt: time.Now(), order: l.order}
+	l.pend[seq] = &pending{seq: seq, wire: wire, timed: time.Now(), queued: true}
 	l.stats.FramesSent++
 	l.stats.PayloadSent += uint64(len(payload))
-	l.mu.Unlock()
-	return l.write(wire)
+	l.wcond.Signal()
+	return nil
 }
 
 // Flush waits until every sequenced frame sent has been acknowledged.
@@ -265,6 +318,7 @@ func (l *Link) Flush() error {
 	return nil
 }
 
+// write puts b on the line now (control frames).
 func (l *Link) write(b []byte) error {
 	l.wmu.Lock()
 	_, err := l.port.Write(b)
@@ -277,6 +331,81 @@ func (l *Link) write(b []byte) error {
 		l.kill(err)
 	}
 	return err
+}
+
+// writer owns the line: acknowledgements first, then retransmissions,
+// then new frames. A frame's transmission order is stamped as it goes
+// out, so the orders are the wire's (the RACK rule depends on it).
+func (l *Link) writer() {
+	defer l.wg.Done()
+	for {
+		l.mu.Lock()
+		for l.dead == nil && l.ackDue == 0 && len(l.again) == 0 && l.unsent == l.next {
+			l.wcond.Wait()
+		}
+		if l.dead != nil {
+			l.mu.Unlock()
+			return
+		}
+		var wire []byte
+		seqFrame := false
+		switch {
+		case l.ackDue != 0:
+			wire = l.ackFrame()
+		case len(l.again) > 0:
+			p := l.again[0]
+			l.again = l.again[1:]
+			p.queued = false
+			if p.sacked || l.pend[p.seq] != p {
+				break // acknowledged meanwhile, or an old session's
+			}
+			p.resent = true
+			l.stats.Retransmits++
+			if p.probe {
+				l.stats.Probes++
+				p.probe = false
+				p.guess = true
+			}
+			wire, seqFrame = l.stamp(p), true
+		default:
+			p := l.pend[l.unsent]
+			l.unsent++
+			l.cond.Broadcast() // room in the unsent queue
+			if p == nil {
+				break
+			}
+			p.queued = false
+			wire, seqFrame = l.stamp(p), true
+		}
+		l.stats.BytesSent += uint64(len(wire))
+		l.mu.Unlock()
+		if wire == nil {
+			continue
+		}
+		l.wmu.Lock()
+		_, err := l.port.Write(wire)
+		l.wmu.Unlock()
+		if err != nil {
+			l.kill(fmt.Errorf("%w: write: %v", ErrLinkDead, err))
+			return
+		}
+		if seqFrame {
+			// A long frame on a slow line: the probe timeout runs from
+			// when it left, not when it started.
+			l.mu.Lock()
+			l.lastTx = time.Now()
+			l.mu.Unlock()
+		}
+	}
+}
+
+// stamp marks p transmitted now (l.mu held) and returns its bytes.
+func (l *Link) stamp(p *pending) []byte {
+	now := time.Now()
+	l.order++
+	p.order, p.sentAt, l.lastTx = l.order, now, now
+	l.stats.SeqBytesSent += uint64(len(p.wire))
+	return p.wire
 }
 
 func (l *Link) reader() {
@@ -313,7 +442,7 @@ func (l *Link) reader() {
 // frame handles one deframed frame (in the reader goroutine).
 func (l *Link) frame(b []byte) {
 	f, err := DecodeFrame(b)
-	if err == nil && len(f.Payload) > l.opts.MaxPayload+8 {
+	if err == nil && len(f.Payload) > l.Options().MaxPayload+8 {
 		err = fmt.Errorf("payload of %d bytes", len(f.Payload))
 	}
 	if err != nil {
@@ -349,7 +478,7 @@ func (l *Link) data(f Frame) {
 	kind := MsgAck
 	var deliver []Frame
 	switch {
-	case d < 0 || d >= 64:
+	case d < 0 || int(d) > l.opts.Window:
 		l.stats.Duplicates++
 	case d == 0:
 		deliver = append(deliver, f)
@@ -399,82 +528,121 @@ func (l *Link) data(f Frame) {
 	}
 }
 
+// sendAck asks the writer for an acknowledgement. Acknowledgements
+// coalesce: the one sent carries the state when the line is free, and is
+// a NACK if any of those it stands for was.
 func (l *Link) sendAck(kind MsgType) {
 	l.mu.Lock()
+	if l.ackDue != MsgNack {
+		l.ackDue = kind
+	}
+	l.wcond.Signal()
+	l.mu.Unlock()
+}
+
+// ackFrame builds the due acknowledgement (l.mu held).
+func (l *Link) ackFrame() []byte {
+	kind := l.ackDue
+	l.ackDue = 0
 	a := Ack{Next: l.expect}
-	for i := range 32 {
-		if _, ok := l.ooo[l.expect+1+uint16(i)]; ok {
-			a.SACK |= 1 << i
-		}
+	for s := range l.ooo {
+		a.Set(int(s - l.expect - 1))
 	}
 	if kind == MsgAck {
 		l.stats.Acks++
 	} else {
 		l.stats.Nacks++
 	}
-	l.mu.Unlock()
-	_ = l.write(AppendFrame(nil, Frame{Type: kind, Seq: a.Next, Payload: a.Marshal()}))
+	return AppendFrame(nil, Frame{Type: kind, Seq: a.Next, Payload: a.Marshal()})
 }
 
 // acked applies an acknowledgement. A frame still unacknowledged that was
 // sent before one the peer has now received is taken as lost and sent
-// again at once (as TCP's RACK does); the timer catches the rest.
+// again at once (as TCP's RACK does: the line keeps order, so this is
+// exact); a tail-loss probe and the timer catch the rest.
 func (l *Link) acked(a Ack) {
 	now := time.Now()
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	var newest uint64
-	ack := func(seq uint16, p *pending) {
-		newest = max(newest, p.order)
+	ack := func(p *pending) {
+		if p.queued && p.order == 0 {
+			return // never sent: an acknowledgement from another session
+		}
+		l.probes = 0
+		l.stats.FramesAcked++
 		if !p.resent {
-			rtt := now.Sub(p.sentAt)
-			if l.srtt == 0 {
-				l.srtt = rtt
-			} else {
-				l.srtt += (rtt - l.srtt) / 8
-			}
+			l.sample(now.Sub(p.sentAt))
+		}
+		// A frame resent only on evidence (RACK: every older copy was
+		// lost) vouches for the frames sent before its latest copy. One
+		// resent on a guess does not: which copy arrived is unknown, and
+		// taking the latest would make every frame sent between the two
+		// look lost.
+		if !p.guess {
+			newest = max(newest, p.order)
 		}
 	}
-	if d := a.Next - l.base; d <= l.next-l.base {
+	if d := a.Next - l.base; d <= l.unsent-l.base {
 		for s := l.base; s != a.Next; s++ {
 			if p, ok := l.pend[s]; ok {
-				ack(s, p)
+				ack(p)
 				delete(l.pend, s)
 			}
 		}
 		l.base = a.Next
 	}
-	for i := range 32 {
-		if a.SACK&(1<<i) == 0 {
+	for i := range SACKFrames {
+		if !a.Has(i) {
 			continue
 		}
 		s := a.Next + 1 + uint16(i)
+		if s-l.base >= l.unsent-l.base {
+			break
+		}
 		if p, ok := l.pend[s]; ok && !p.sacked {
 			p.sacked = true
-			ack(s, p)
+			ack(p)
 		}
 	}
-	var again [][]byte
-	for s := l.base; s != l.next; s++ {
+	for s := l.base; s != l.unsent; s++ {
 		p, ok := l.pend[s]
-		if ok && !p.sacked && p.order < newest {
-			again = append(again, l.resend(p, now))
+		if ok && !p.sacked && !p.queued && p.order < newest {
+			p.timed, p.queued = now, true
+			l.again = append(l.again, p)
 		}
+	}
+	if len(l.again) > 0 {
+		l.wcond.Signal()
 	}
 	l.cond.Broadcast()
-	l.mu.Unlock()
-	for _, w := range again {
-		_ = l.write(w)
-	}
 }
 
-// resend marks p sent again now (l.mu held) and returns its bytes.
-func (l *Link) resend(p *pending, now time.Time) []byte {
-	l.order++
-	p.order = l.order
-	p.sentAt = now
-	p.resent = true
-	l.stats.Retransmits++
-	return p.wire
+// sample updates the smoothed round trip and its variation (RFC 6298).
+func (l *Link) sample(rtt time.Duration) {
+	if l.srtt == 0 {
+		l.srtt, l.rttvar = rtt, rtt/2
+		return
+	}
+	d := rtt - l.srtt
+	if d < 0 {
+		d = -d
+	}
+	l.rttvar += (d - l.rttvar) / 4
+	l.srtt += (rtt - l.srtt) / 8
+}
+
+// pto is the tail-loss probe timeout (l.mu held): long enough for the
+// acknowledgement of everything sent to have come back.
+func (l *Link) pto() time.Duration {
+	if l.srtt == 0 {
+		return l.opts.MinRTO
+	}
+	// The floor covers the peer's scheduling on a line whose round trip
+	// is far shorter (TCP on one machine).
+	d := max(2*l.srtt, l.srtt+4*l.rttvar) + max(time.Millisecond, l.opts.MinRTO/10)
+	// Back off while probes go unanswered (a line that is down).
+	return min(d<<min(l.probes, 16), l.opts.MaxRTO)
 }
 
 func (l *Link) rto(tries int) time.Duration {
@@ -490,7 +658,7 @@ func (l *Link) rto(tries int) time.Duration {
 
 func (l *Link) timer() {
 	defer l.wg.Done()
-	t := time.NewTicker(max(time.Millisecond, l.opts.MinRTO/4))
+	t := time.NewTicker(max(500*time.Microsecond, min(time.Millisecond, l.opts.MinRTO/4)))
 	defer t.Stop()
 	for {
 		select {
@@ -498,31 +666,59 @@ func (l *Link) timer() {
 			return
 		case <-t.C:
 		}
-		now := time.Now()
-		var again [][]byte
-		var dead error
-		l.mu.Lock()
-		for s := l.base; s != l.next; s++ {
-			p, ok := l.pend[s]
-			if !ok || p.sacked || now.Sub(p.sentAt) < l.rto(p.tries) {
-				continue
-			}
-			p.tries++
-			if p.tries > l.opts.MaxRetries {
-				dead = fmt.Errorf("%w: frame %d (%v) unacknowledged after %d retransmissions", ErrLinkDead, s, MsgType(p.wireType()), l.opts.MaxRetries)
-				break
-			}
-			again = append(again, l.resend(p, now))
-		}
-		l.mu.Unlock()
-		if dead != nil {
-			l.kill(dead)
+		if err := l.tick(time.Now()); err != nil {
+			l.kill(err)
 			return
 		}
-		for _, w := range again {
-			_ = l.write(w)
+	}
+}
+
+// tick queues the retransmissions due at now; an error means the link
+// is dead.
+func (l *Link) tick(now time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := len(l.again)
+	// Tail-loss probe: nothing has gone out for a probe timeout, so no
+	// later frame's acknowledgement will reveal a loss (the window is
+	// full, or the sender waits for a reply). Send the oldest
+	// unacknowledged frame again rather than wait for its full timeout:
+	// the line is idle, so this costs bytes but no time, and its
+	// acknowledgement tells what else was lost.
+	if l.base != l.unsent && len(l.again) == 0 && now.Sub(l.lastTx) >= l.pto() {
+		for s := l.base; s != l.unsent; s++ {
+			if p, ok := l.pend[s]; ok && !p.sacked {
+				if !p.queued {
+					p.queued, p.probe = true, true
+					l.again = append(l.again, p)
+					l.probes++
+					l.lastTx = now // not again until this one has had its chance
+				}
+				break
+			}
 		}
 	}
+	for s := l.base; s != l.unsent; s++ {
+		p, ok := l.pend[s]
+		if !ok || p.sacked || now.Sub(p.timed) < l.rto(p.tries) {
+			continue
+		}
+		// The timeout counts even if the frame is already queued (probed
+		// just now): a dead line must be declared dead.
+		p.tries++
+		if p.tries > l.opts.MaxRetries {
+			return fmt.Errorf("%w: frame %d (%v) unacknowledged after %d retransmissions", ErrLinkDead, s, MsgType(p.wireType()), l.opts.MaxRetries)
+		}
+		p.timed = now
+		if !p.queued {
+			p.queued, p.guess = true, true
+			l.again = append(l.again, p)
+		}
+	}
+	if len(l.again) > n {
+		l.wcond.Signal()
+	}
+	return nil
 }
 
 // wireType recovers the message type for error messages.

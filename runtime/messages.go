@@ -10,7 +10,7 @@ import (
 // Protocol version spoken by this code. Peers with another major version
 // are refused at HELLO; a higher minor version only adds messages.
 const (
-	ProtocolMajor = 1
+	ProtocolMajor = 2
 	ProtocolMinor = 0
 )
 
@@ -258,21 +258,57 @@ func ParseInfo(b []byte) (Info, error) {
 	return i, r.done(MsgInfo)
 }
 
+// SACKFrames is how far past Next an ACK's bitmap reaches.
+const SACKFrames = 256
+
 // Ack acknowledges every frame before Next (the header's seq field) and,
-// selectively, frame Next+1+i for each bit i set in SACK.
+// selectively, frame Next+1+i for each bit i set in SACK. On the wire the
+// bitmap is 0–32 bytes, bit i in byte i/8 (least significant bit first),
+// trailing zero bytes left out: an ACK with nothing held out of order is
+// a bare header (protocol 2; protocol 1 had a fixed u32).
 type Ack struct {
 	Next uint16
-	SACK uint32
+	SACK [SACKFrames / 64]uint64
+}
+
+// Has reports whether frame Next+1+i is acknowledged selectively.
+func (a *Ack) Has(i int) bool {
+	return i >= 0 && i < SACKFrames && a.SACK[i/64]&(1<<(i%64)) != 0
+}
+
+// Set acknowledges frame Next+1+i selectively.
+func (a *Ack) Set(i int) {
+	if i >= 0 && i < SACKFrames {
+		a.SACK[i/64] |= 1 << (i % 64)
+	}
 }
 
 // Marshal encodes the payload (Next travels in the header).
-func (a Ack) Marshal() []byte { var w wr; w.u32(a.SACK); return w }
+func (a Ack) Marshal() []byte {
+	var w wr
+	for _, v := range a.SACK {
+		w.u64(v)
+	}
+	n := len(w)
+	for n > 0 && w[n-1] == 0 {
+		n--
+	}
+	return w[:n]
+}
 
 // ParseAck decodes an ACK or NACK payload; next is the header's seq.
 func ParseAck(next uint16, b []byte) (Ack, error) {
-	r := rd{b: b}
-	a := Ack{Next: next, SACK: r.u32()}
-	return a, r.done(MsgAck)
+	a := Ack{Next: next}
+	switch {
+	case len(b) > SACKFrames/8:
+		return a, fmt.Errorf("%v payload: %d-byte SACK bitmap (at most %d)", MsgAck, len(b), SACKFrames/8)
+	case len(b) > 0 && b[len(b)-1] == 0:
+		return a, fmt.Errorf("%v payload: SACK bitmap with a trailing zero byte", MsgAck)
+	}
+	for i, c := range b {
+		a.SACK[i/8] |= uint64(c) << (8 * (i % 8))
+	}
+	return a, nil
 }
 
 // ErrorMsg is an ERROR message.

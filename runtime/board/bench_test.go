@@ -56,6 +56,7 @@ func benchLoad(b *testing.B, baud int, ber float64) {
 func BenchmarkLoad(b *testing.B) {
 	b.Run("baud=8M/ber=0", func(b *testing.B) { benchLoad(b, 8_000_000, 0) })
 	b.Run("baud=8M/ber=1e-4", func(b *testing.B) { benchLoad(b, 8_000_000, 1e-4) })
+	b.Run("baud=8M/ber=1e-3", func(b *testing.B) { benchLoad(b, 8_000_000, 1e-3) })
 }
 
 // BenchmarkSpikeStream streams cuba's 1000 ticks from a virtual board

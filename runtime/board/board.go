@@ -50,10 +50,9 @@ type Board struct {
 	cond *sync.Cond
 
 	// loading
-	load   runtime.Load
-	buf    []byte
-	high   uint32 // bytes [0, high) written without a gap
-	cursor uint32 // where WRITE_MORE continues
+	load runtime.Load
+	buf  []byte
+	high uint32 // bytes [0, high) written without a gap
 	// loaded
 	prog *program.Program
 	// run
@@ -102,6 +101,10 @@ type session struct {
 	nonce  uint32
 	hello  bool
 	refuse string // why this host is refused (version), or ""
+	// cursor is where WRITE_MORE continues. It belongs to the session:
+	// frames an old connection still delivers after a reconnect must not
+	// move the new one's writes.
+	cursor uint32
 }
 
 // Serve speaks the protocol over port until the port fails or ctx ends.
@@ -149,6 +152,11 @@ func (s *session) onHello(f runtime.Frame) {
 		return // a damaged HELLO that passed the CRC is vanishingly rare; the host repeats it
 	}
 	b := s.b
+	if h.Window == 0 {
+		// A probe (soma ports): say what this is, change nothing.
+		s.info(h.Nonce)
+		return
+	}
 	if !s.hello || h.Nonce != s.nonce {
 		s.hello, s.nonce = true, h.Nonce
 		s.refuse = ""
@@ -166,10 +174,17 @@ func (s *session) onHello(f runtime.Frame) {
 		if h.MaxPayload > 0 {
 			s.l.SetMaxPayload(int(h.MaxPayload))
 		}
+		s.l.SetWindow(int(h.Window))
 		b.logf("session %08x from %q (protocol %d.%d)", h.Nonce, h.Host, h.Major, h.Minor)
 	}
+	s.info(h.Nonce)
+}
+
+// info answers a HELLO.
+func (s *session) info(nonce uint32) {
+	b := s.b
 	o := s.l.Options()
-	info := runtime.Info{Nonce: h.Nonce, Major: runtime.ProtocolMajor, Minor: runtime.ProtocolMinor,
+	info := runtime.Info{Nonce: nonce, Major: runtime.ProtocolMajor, Minor: runtime.ProtocolMinor,
 		Window: uint8(o.Window), MaxPayload: uint16(o.MaxPayload), MaxImage: uint32(min(b.opts.MaxImage, math.MaxUint32)),
 		State: b.state(), Bauds: b.opts.Bauds, Board: b.opts.Name, Target: b.opts.Target, Firmware: b.opts.Firmware}
 	_ = s.l.SendControl(runtime.MsgInfo, 0, info.Marshal())
@@ -230,9 +245,7 @@ func (s *session) handle(f runtime.Frame) {
 		if f.Type == runtime.MsgWrite {
 			w, err = runtime.ParseWrite(f.Payload)
 		} else {
-			b.mu.Lock()
-			w = runtime.Write{Offset: b.cursor, Data: f.Payload}
-			b.mu.Unlock()
+			w = runtime.Write{Offset: s.cursor, Data: f.Payload}
 		}
 		if err != nil {
 			s.fail(runtime.ErrCodeBadMessage, f.Type, "%v", err)
@@ -286,7 +299,8 @@ func (s *session) handle(f runtime.Frame) {
 	case runtime.MsgReset:
 		b.mu.Lock()
 		b.gen++
-		b.buf, b.high, b.cursor, b.load = nil, 0, 0, runtime.Load{}
+		b.buf, b.high, b.load = nil, 0, runtime.Load{}
+		s.cursor = 0
 		b.prog, b.res, b.counters, b.tickAt, b.running = nil, nil, nil, nil, false
 		b.cond.Broadcast()
 		b.mu.Unlock()
@@ -319,7 +333,7 @@ func (s *session) onLoad(m runtime.Load) {
 	} else {
 		b.buf, b.high, b.load = make([]byte, m.Size), 0, m
 	}
-	b.cursor = resume
+	s.cursor = resume
 	b.gen++
 	b.prog, b.res, b.counters, b.tickAt, b.running = nil, nil, nil, nil, false
 	b.mu.Unlock()
@@ -343,7 +357,7 @@ func (s *session) onWrite(t runtime.MsgType, w runtime.Write) {
 		return
 	}
 	copy(b.buf[w.Offset:], w.Data)
-	b.cursor = uint32(end)
+	s.cursor = uint32(end)
 	if w.Offset <= b.high && uint32(end) > b.high {
 		b.high = uint32(end)
 	}

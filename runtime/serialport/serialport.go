@@ -6,10 +6,14 @@ package serialport
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/creack/pty"
 	"go.bug.st/serial"
+	"go.bug.st/serial/enumerator"
 	"golang.org/x/term"
 
 	"github.com/somahw/soma/results"
@@ -32,13 +36,66 @@ func Open(name string, baud int) (runtime.Port, error) {
 }
 
 // Dialer returns a function that opens name anew each time: the client's
-// way to reconnect.
+// way to reconnect. name is a serial device (or a pty), or tcp:HOST:PORT
+// for a virtual board served on TCP (soma board serve --listen).
 func Dialer(name string, baud int) func() (runtime.Port, error) {
+	if addr, ok := strings.CutPrefix(name, "tcp:"); ok {
+		return func() (runtime.Port, error) {
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				return nil, err
+			}
+			return runtime.NewConnPort(c), nil
+		}
+	}
 	return func() (runtime.Port, error) { return Open(name, baud) }
 }
 
 // List returns the serial ports the system knows.
 func List() ([]string, error) { return serial.GetPortsList() }
+
+// PortInfo describes a serial port: for a USB adapter, its vendor and
+// product IDs (hex) and the strings the device reports, where the system
+// knows them.
+type PortInfo struct {
+	Name                  string
+	USB                   bool
+	VID, PID              string
+	Serial                string
+	Manufacturer, Product string
+}
+
+// USBID is "VID:PID", or "" for a port that is not USB.
+func (p PortInfo) USBID() string {
+	if !p.USB {
+		return ""
+	}
+	return p.VID + ":" + p.PID
+}
+
+// Ports lists the serial ports with what the system knows of them. Where
+// the details cannot be had (an OS without the enumerator) it falls back
+// to the names alone.
+func Ports() ([]PortInfo, error) {
+	ds, err := enumerator.GetDetailedPortsList()
+	if err != nil {
+		names, lerr := List()
+		if lerr != nil {
+			return nil, err
+		}
+		out := make([]PortInfo, len(names))
+		for i, n := range names {
+			out[i] = PortInfo{Name: n}
+		}
+		return out, nil
+	}
+	out := make([]PortInfo, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, PortInfo{Name: d.Name, USB: d.IsUSB, VID: d.VID, PID: d.PID, Serial: d.SerialNumber,
+			Manufacturer: d.Manufacturer, Product: d.Product})
+	}
+	return out, nil
+}
 
 // PTY is a pseudo-terminal: a virtual board serves Master; a host opens
 // Path (the slave side) as it would a USB serial adapter.
