@@ -352,10 +352,10 @@ func Build(p *program.Program, t *target.Target) (*Design, error) {
 			}
 		case program.NeuronCore:
 			if !slices.Contains(supportedModels, c.Model) {
-				return nil, fmt.Errorf("core %s (population %s): model %s is not implemented by the FPGA engine RTL (implemented: %v)", c.CoreID, e.Pop, c.Model, supportedModels)
+				return nil, fmt.Errorf("core %s (population %s): the FPGA engine RTL has no model %s (it has: %v); compile for a SpiNNaker target or the emulator", c.CoreID, e.Pop, c.Model, supportedModels)
 			}
 			if c.Plastic != nil {
-				return nil, fmt.Errorf("core %s (population %s): plastic (STDP) synapses are not implemented by the FPGA engine RTL", c.CoreID, e.Pop)
+				return nil, fmt.Errorf("core %s (population %s): the FPGA engine RTL has no plastic (STDP) synapses; make the projection static or compile for a SpiNNaker target", c.CoreID, e.Pop)
 			}
 			if err := e.buildNeurons(c, p.Numeric, inbound[i], t); err != nil {
 				return nil, err

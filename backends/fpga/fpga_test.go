@@ -189,7 +189,7 @@ populations:
 projections:
   p: {pre: s, post: a, connector: all_to_all, weight: 0.1nA, delay: 1ms,
       plasticity: {type: stdp, tau_plus: 20ms, tau_minus: 20ms, a_plus: 0.05, a_minus: 0.06, w_min: 0nA, w_max: 0.2nA, weight_dependence: additive}}
-`, "zcu102", "plastic (STDP) synapses are not implemented by the FPGA engine RTL"},
+`, "zcu102", "the FPGA engine RTL has no plastic (STDP) synapses"},
 		{"spinnaker", small, "spinn3", "the FPGA backend needs an fpga target"},
 	}
 	for _, tc := range tests {
