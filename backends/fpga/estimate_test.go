@@ -17,21 +17,22 @@ import (
 )
 
 // resourceDesigns are the designs of the resource figures in
-// docs/fpga-engine.md, with what yosys 0.23 (synth_xilinx -family xcup
+// docs/fpga-engine.md (testdata/NAME.yaml; by hand: soma compile
+// testdata/n256.yaml --target zcu102 -o out && soma fpga report out), with what yosys 0.23 (synth_xilinx -family xcup
 // -flatten) reported for them on each board: TestEstimate holds Estimate
 // to these without running yosys, TestResources (SOMA_LONG=1) measures
 // them again.
 var resourceDesigns = []struct {
-	name, src string
-	opts      compiler.Options
-	yosys     map[string]Utilisation // by board
+	name  string
+	opts  compiler.Options
+	yosys map[string]Utilisation // by board
 }{
-	{"n256", n256, compiler.Options{}, map[string]Utilisation{
+	{"n256", compiler.Options{}, map[string]Utilisation{
 		"ultra96": {LUTs: 1355, FFs: 829, BRAM36: 19, DSP: 7, LUTRAM: 8},
 		"zcu104":  {LUTs: 1209, FFs: 827, BRAM36: 8, URAM: 2, DSP: 7, LUTRAM: 8},
 		"zcu102":  {LUTs: 1355, FFs: 829, BRAM36: 19, DSP: 7, LUTRAM: 8},
 	}},
-	{"n4x1024", n4x1024, compiler.Options{NeuronsPerCore: 1024}, map[string]Utilisation{
+	{"n4x1024", compiler.Options{NeuronsPerCore: 1024}, map[string]Utilisation{
 		"ultra96": {},
 		"zcu104":  {},
 		"zcu102":  {},
@@ -98,7 +99,7 @@ func TestEstimate(t *testing.T) {
 				continue // not measured yet
 			}
 			t.Run(rd.name+"/"+board, func(t *testing.T) {
-				p, tg := compileSrc(t, rd.src, board, rd.opts)
+				p, tg := compileSrc(t, designSrc(t, rd.name), board, rd.opts)
 				d, err := Build(p, tg)
 				if err != nil {
 					t.Fatal(err)
@@ -156,7 +157,7 @@ func TestResources(t *testing.T) {
 			t.Parallel()
 			runs := map[string]*Utilisation{} // by design hash
 			for _, board := range resourceBoards {
-				p, tg := compileSrc(t, rd.src, board, rd.opts)
+				p, tg := compileSrc(t, designSrc(t, rd.name), board, rd.opts)
 				d, err := Build(p, tg)
 				if err != nil {
 					t.Fatal(err)
@@ -218,4 +219,14 @@ func designHash(dir string) (string, error) {
 		h.Write(b)
 	}
 	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// designSrc reads the model of a resource design from testdata.
+func designSrc(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
