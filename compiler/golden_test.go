@@ -2,18 +2,14 @@ package compiler
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/somahw/soma/internal/golden"
 
 	"github.com/somahw/soma/ir"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // TestGoldenReports compiles every example for a SpiNNaker board and an
 // FPGA and compares the mapping report (or the refusal) with
@@ -35,20 +31,7 @@ func TestGoldenReports(t *testing.T) {
 				} else if err := res.Report.WriteText(&got); err != nil {
 					t.Fatal(err)
 				}
-				golden := filepath.Join("testdata", name+".golden")
-				if *update {
-					os.MkdirAll("testdata", 0o755)
-					if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./compiler -update)", err)
-				}
-				if diff := cmp.Diff(string(want), got.String()); diff != "" {
-					t.Errorf("report (-want +got):\n%s", diff)
-				}
+				golden.Check(t, filepath.Join("testdata", name+".golden"), "report", got.Bytes())
 			})
 		}
 	}

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
 	"math/big"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/somahw/soma/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -22,8 +22,6 @@ import (
 	"github.com/somahw/soma/program"
 	"github.com/somahw/soma/target"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // coef is a coefficient for hand-built tables.
 func coef(name string, v float64, u target.Unit) target.Coefficient {
@@ -511,7 +509,7 @@ func TestGoldenText(t *testing.T) {
 	if err := c.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "small.txt", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "small.txt"), "small.txt", b.Bytes())
 }
 
 // TestGoldenHand is a golden report that depends on nothing but this
@@ -533,7 +531,7 @@ func TestGoldenHand(t *testing.T) {
 	if err := r.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "hand.txt", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "hand.txt"), "hand.txt", b.Bytes())
 }
 
 func TestJSONRoundTrip(t *testing.T) {
@@ -607,23 +605,5 @@ func wellFormed(t *testing.T, what, s string) {
 		if err != nil {
 			t.Fatalf("%s is not well-formed XML: %v", what, err)
 		}
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./energy -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
 	}
 }

@@ -1,18 +1,16 @@
 package ir
 
 import (
-	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/somahw/soma/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // TestErrorGolden checks the exact messages for bad model files: every
 // problem at once, each with file:line:column, and a hint where one helps.
@@ -28,19 +26,7 @@ func TestErrorGolden(t *testing.T) {
 				t.Fatalf("ReadFile(%s) succeeded; want errors", f)
 			}
 			got := err.Error() + "\n"
-			golden := strings.TrimSuffix(f, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./ir -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("errors for %s (-want +got):\n%s", f, diff)
-			}
+			golden.Check(t, strings.TrimSuffix(f, ".yaml")+".golden", "errors for "+f, []byte(got))
 		})
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/somahw/soma/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -135,7 +137,7 @@ func readGolden(t *testing.T) []byte {
 func TestGolden(t *testing.T) {
 	got := encode(t, compileYAML(t, "small.yaml", smallYAML, "spinn3", compiler.Options{}))
 	path := filepath.Join("testdata", goldenFile)
-	if *update {
+	if golden.Update() {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package program_test
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,8 +10,6 @@ import (
 	"github.com/somahw/soma/program"
 	"github.com/somahw/soma/target"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // smallYAML is a network with one population of each kind of core the
 // codec must carry: a spike_source_array, an if_curr_delta and a cuba_lif

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/somahw/soma/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -17,7 +19,7 @@ func TestWriteSpikesCSV(t *testing.T) {
 	if err := r.WriteSpikesCSV(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "spikes.csv.golden", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "spikes.csv.golden"), "spikes.csv.golden", b.Bytes())
 	if diff := cmp.Diff(orig, r.Spikes); diff != "" {
 		t.Errorf("WriteSpikesCSV reordered r.Spikes (-want +got):\n%s", diff)
 	}

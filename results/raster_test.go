@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/somahw/soma/internal/golden"
 )
 
 func writeRaster(t testing.TB, r *Result, opts RasterOptions) []byte {
@@ -35,7 +38,7 @@ func wellFormed(t *testing.T, svg []byte) {
 func TestWriteRasterSVG(t *testing.T) {
 	r := sample()
 	svg := writeRaster(t, r, RasterOptions{})
-	golden(t, "raster.svg.golden", svg)
+	golden.Check(t, filepath.Join("testdata", "raster.svg.golden"), "raster.svg.golden", svg)
 	wellFormed(t, svg)
 	for _, want := range []string{"balanced (reference): 6 spikes", "time (ms)", ">exc<", ">inh<", ">silent<",
 		"stroke:#1F77B4", "stroke:#FF7F0E"} {

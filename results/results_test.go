@@ -2,37 +2,16 @@ package results
 
 import (
 	"bytes"
-	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/somahw/soma/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./results -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
 
 // sample is a small two-population run with spikes out of order, used by
 // several tests and golden files. Timestep 0.1 ms makes step×timestep carry
@@ -130,7 +109,7 @@ func TestSummaryJSON(t *testing.T) {
 	if err := r.WriteSummaryJSON(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "summary.json.golden", b.Bytes())
+	golden.Check(t, filepath.Join("testdata", "summary.json.golden"), "summary.json.golden", b.Bytes())
 
 	// The rate rule, spelled out: spikes / neurons / (steps × timestep).
 	s := r.Summary()

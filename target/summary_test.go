@@ -2,15 +2,13 @@ package target
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/somahw/soma/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 func TestWriteSummaryGolden(t *testing.T) {
 	for _, name := range []string{"spinn5", "zcu102"} {
@@ -23,19 +21,7 @@ func TestWriteSummaryGolden(t *testing.T) {
 			if err := tg.WriteSummary(&buf); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./target -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), buf.String()); diff != "" {
-				t.Errorf("WriteSummary(%s) (-want +got):\n%s", name, diff)
-			}
+			golden.Check(t, filepath.Join("testdata", name+".golden"), "WriteSummary("+name+")", buf.Bytes())
 		})
 	}
 }

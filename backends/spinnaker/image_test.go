@@ -2,7 +2,6 @@ package spinnaker
 
 import (
 	"bytes"
-	"flag"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"sort"
 	"sync"
 	"testing"
+
+	"github.com/somahw/soma/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -21,8 +22,6 @@ import (
 	"github.com/somahw/soma/program"
 	"github.com/somahw/soma/target"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden images in testdata")
 
 // goldens are the models whose images are kept under testdata. cuba's
 // full image is over 3 MB (its synaptic matrix), so the golden is of a
@@ -107,7 +106,7 @@ func TestGolden(t *testing.T) {
 			p := compile(t, g.model, "spinn5")
 			b := encode(t, p)
 			path := filepath.Join("testdata", g.name+".golden")
-			if *update {
+			if golden.Update() {
 				if err := os.WriteFile(path, b, 0o644); err != nil {
 					t.Fatal(err)
 				}
