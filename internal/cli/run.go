@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,6 +33,7 @@ type runFlags struct {
 	port     string
 	baud     int
 	retries  int
+	pace     time.Duration
 	out      string
 	json     bool
 	inputs   []string
@@ -61,6 +63,12 @@ With -o DIR it writes:
   DIR/raster.svg      a raster plot
   DIR/summary.json    per population neurons, spikes, mean_rate_hz; timings
 
+With --port the compiled program runs on a board (a serial port, or
+tcp:HOST:PORT for a virtual board): it is loaded over the link, run, and
+its spikes stream back; on a terminal a live line shows the ticks and
+model time received and the spike rates over the last second. --pace
+sets the board's wall time per tick.
+
 --input POP=FILE replays spikes into a spike-source population: a CSV with
 columns neuron,step (or the spikes.csv format), or a .npy 0/1 array of shape
 [steps, neurons].`,
@@ -80,6 +88,7 @@ columns neuron,step (or the spikes.csv format), or a .npy 0/1 array of shape
 	fl.BoolVar(&f.progress, "progress", true, "show a progress bar when stderr is a terminal")
 	fl.StringVar(&f.port, "port", "", "run on the board on this serial port (or tcp:HOST:PORT): compile, load over the link, run, stream the spikes back")
 	fl.IntVar(&f.baud, "baud", 3000000, "line rate of --port")
+	fl.DurationVar(&f.pace, "pace", 0, "with --port, wall time the board spends per tick (e.g. 1ms: real time for a 1 ms timestep; 0: as fast as it can)")
 	fl.IntVar(&f.retries, "retries", 3, "reconnections to try when the link drops (loads resume from the last verified block)")
 	f.nir.add(cmd)
 	return cmd
@@ -400,12 +409,19 @@ func runOnPort(cmd *cobra.Command, p *program.Program, t *target.Target, f runFl
 	if err != nil {
 		return err
 	}
-	opts := runtime.BoardRunOptions{Client: runtime.Options{Retries: f.retries}}
+	if f.pace < 0 || f.pace.Microseconds() > math.MaxUint32 {
+		return fmt.Errorf("--pace %v: want 0 or a duration up to %v per tick", f.pace, time.Duration(math.MaxUint32)*time.Microsecond)
+	}
+	opts := runtime.BoardRunOptions{Client: runtime.Options{Retries: f.retries}, Run: runtime.RunOptions{PaceMicros: uint32(f.pace.Microseconds())}}
+	var live *liveRun
 	if f.progress && isTerminal(os.Stderr) && cmd.ErrOrStderr() == os.Stderr {
 		bar := progressbar.DefaultBytes(int64(len(image)), "loading")
 		opts.Client.Progress = func(pr runtime.Progress) { _ = bar.Set64(int64(pr.Bytes)) }
+		live = newLiveRun(p)
+		opts.Run.OnTick = live.tick
 	}
 	res, rep, err := serialport.RunOnBoard(cmd.Context(), f.port, f.baud, image, opts)
+	live.finish()
 	if err != nil {
 		if rep != nil && len(rep.Missing) > 0 {
 			return fmt.Errorf("%w\nticks whose spikes did not arrive: %v", err, rep.Missing)
@@ -447,4 +463,105 @@ func recordedPops(p *program.Program) map[string]bool {
 		}
 	}
 	return recorded
+}
+
+// liveRun shows a run on a board as its spikes stream back: ticks
+// received, model time, and the spike rate over the last second — the
+// link's spikes per second of wall time and each recorded population's
+// mean rate. Only on a terminal: pipes and logs get the plain summary.
+type liveRun struct {
+	bar      *progressbar.ProgressBar
+	meter    *runtime.RateMeter
+	total    int
+	timestep float64
+	names    []string
+	shown    []int // populations whose rates are shown (those recording spikes)
+	last     time.Time
+}
+
+func newLiveRun(p *program.Program) *liveRun {
+	sizes := make([]int, len(p.Populations))
+	names := make([]string, len(p.Populations))
+	recorded := recordedPops(p)
+	var shown []int
+	for i, pop := range p.Populations {
+		sizes[i], names[i] = int(pop.Size), pop.Name
+		if recorded[pop.Name] {
+			shown = append(shown, i)
+		}
+	}
+	return &liveRun{
+		meter: runtime.NewRateMeter(sizes, p.Timestep, time.Second, time.Now()),
+		total: int(p.Steps), timestep: p.Timestep, names: names, shown: shown,
+	}
+}
+
+// tick is Run's OnTick: it counts the tick and redraws at most ten times
+// a second.
+func (l *liveRun) tick(_ int, spikes [][2]uint32) {
+	now := time.Now()
+	l.meter.Tick(now, spikes)
+	if now.Sub(l.last) < 100*time.Millisecond {
+		return
+	}
+	l.last = now
+	if l.bar == nil {
+		l.bar = progressbar.NewOptions(l.total,
+			progressbar.OptionSetWriter(os.Stderr),
+			progressbar.OptionSetWidth(20),
+			progressbar.OptionShowDescriptionAtLineEnd(),
+			progressbar.OptionClearOnFinish())
+	}
+	r := l.meter.Rates(now)
+	_ = l.bar.Set(min(r.Ticks, l.total))
+	l.bar.Describe(liveLine(r, l.total, l.timestep, l.names, l.shown))
+}
+
+// finish clears the display (nil-safe: no display off a terminal).
+func (l *liveRun) finish() {
+	if l == nil || l.bar == nil {
+		return
+	}
+	_ = l.bar.Clear()
+	_ = l.bar.Exit()
+}
+
+// liveLine is the live display's text: ticks and model time received,
+// the link's spike rate, and the shown populations' rates (the first
+// four; the count of the rest).
+func liveLine(r runtime.Rates, total int, timestep float64, names []string, shown []int) string {
+	var b strings.Builder
+	unit, scale, prec := "s", 1.0, 3
+	if float64(total)*timestep < 1 {
+		unit, scale, prec = "ms", 1e3, 1
+	}
+	fmt.Fprintf(&b, "%d/%d ticks, %.*f/%.*f %s; %s spikes/s", r.Ticks, total,
+		prec, float64(r.Ticks)*timestep*scale, prec, float64(total)*timestep*scale, unit, siCount(r.SpikesPerSecond))
+	if r.PopHz == nil {
+		b.WriteString(" (no ticks in the last second)")
+		return b.String()
+	}
+	for k, i := range shown {
+		if k == 4 {
+			fmt.Fprintf(&b, " +%d more", len(shown)-k)
+			break
+		}
+		sep := ", "
+		if k == 0 {
+			sep = "; "
+		}
+		fmt.Fprintf(&b, "%s%s %.1f Hz", sep, names[i], r.PopHz[i])
+	}
+	return b.String()
+}
+
+// siCount writes a rate with a k or M suffix: 950, 35.2k, 1.25M.
+func siCount(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.3gM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.3gk", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
 }
