@@ -48,7 +48,12 @@ type Manifest struct {
 	Files    []ManifestFile   `json:"files"`
 	// Throughput is the real-time model (see Throughput).
 	Throughput ThroughputReport `json:"throughput"`
-	Notes      []string         `json:"notes"`
+	// Estimate is the design's utilisation as Estimate predicts it, and
+	// Fit the estimate against the part (soma fpga report prints both
+	// beside yosys's figures).
+	Estimate *Utilisation `json:"estimate,omitempty"`
+	Fit      []FitRow     `json:"fit,omitempty"`
+	Notes    []string     `json:"notes"`
 }
 
 // ManifestEngine is one engine in the manifest.
@@ -85,9 +90,10 @@ type ManifestFile struct {
 // WriteArtifacts writes the FPGA design of program p for target t into dir
 // (created if needed): soma_top.v (engines, router, barrier), tb.v, the
 // memory files, the stimulus, the emulator's expected spikes and cycles,
-// and manifest.json. It runs the emulator to get the expectations.
+// and manifest.json. It runs the emulator to get the expectations. A
+// design whose estimate does not fit the part is refused first (Check).
 func WriteArtifacts(dir string, p *program.Program, t *target.Target) error {
-	d, err := Build(p, t)
+	d, _, err := Check(p, t)
 	if err != nil {
 		return err
 	}
@@ -160,6 +166,10 @@ func (d *Design) Write(dir string, p *program.Program, res *results.Result, cnt 
 		"Resources: soma fpga report DIR (yosys synth_xilinx -family xcup -flatten): cell counts only; timing closure, placement and the bitstream need the vendor tools (Vivado).",
 		"Block RAM (bram) and distributed RAM (lutram) memories are initialised by the bitstream from the .mem files ($readmemh) or, with Vivado block-memory IP, from the .coe files.",
 	}
+	est := Estimate(d)
+	m.Estimate = &est
+	m.Fit = fitRows(est, d.Capacity)
+	m.Notes = append(m.Notes, fitWarnings(d, m.Fit)...)
 	if uram {
 		m.Notes = append(m.Notes, "Memories with runtime_load are URAM288, which UltraScale+ cannot initialise from the bitstream (it powers up as zero): write their .mem words through soma_top's ld_we/ld_engine/ld_addr/ld_data port before releasing rst, as tb.v does.")
 	}

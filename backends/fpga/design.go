@@ -38,6 +38,9 @@ type Design struct {
 	Costs Costs
 	// TickBudget is clock × timestep: cycles an engine may use per step.
 	TickBudget uint64
+	// Capacity is the part's resources (target fpga.resources), which
+	// Check holds the estimate to.
+	Capacity target.Resources
 }
 
 // Costs are the per-event cycle costs of the engine. The RTL spends
@@ -284,7 +287,8 @@ func costsOf(t *target.Target) (Costs, error) {
 	return c, nil
 }
 
-// Build translates a program into a Design for target t.
+// Build translates a program into a Design for target t. It does not
+// check that the design fits the part: Check does.
 func Build(p *program.Program, t *target.Target) (*Design, error) {
 	if p.Kind != string(target.KindFPGA) || t.FPGA == nil {
 		return nil, fmt.Errorf("program %q is for a %s target; the FPGA backend needs an fpga target (zcu102, zcu104, ultra96)", p.Network, p.Kind)
@@ -292,13 +296,22 @@ func Build(p *program.Program, t *target.Target) (*Design, error) {
 	if p.Target != t.Name {
 		return nil, fmt.Errorf("program %q was compiled for %s, not %s", p.Network, p.Target, t.Name)
 	}
+	return build(p, t)
+}
+
+// build is Build without the check that p was compiled for t: the fit
+// check estimates the same engines on the other FPGA parts.
+func build(p *program.Program, t *target.Target) (*Design, error) {
+	if p.Kind != string(target.KindFPGA) || t.FPGA == nil {
+		return nil, fmt.Errorf("program %q is for a %s target; the FPGA backend needs an fpga target (zcu102, zcu104, ultra96)", p.Network, p.Kind)
+	}
 	costs, err := costsOf(t)
 	if err != nil {
 		return nil, err
 	}
 	d := &Design{Network: p.Network, Target: t.Name, Part: t.FPGA.Part, Steps: int(p.Steps),
 		ClockHz: t.Machine.ClockHz, Timestep: p.Timestep, Numeric: p.Numeric, Costs: costs,
-		TickBudget: uint64(float64(t.Machine.ClockHz) * p.Timestep)}
+		TickBudget: uint64(float64(t.Machine.ClockHz) * p.Timestep), Capacity: t.FPGA.Resources}
 	if len(p.Cores) > 255 {
 		return nil, fmt.Errorf("program %q uses %d cores; the loader addresses at most 255 engines", p.Network, len(p.Cores))
 	}

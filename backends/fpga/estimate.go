@@ -26,45 +26,89 @@ import (
 // and the 4 × 1024-neuron designs (TestResources, SOMA_LONG=1, prints the
 // error per resource); docs/fpga-engine.md gives the figures.
 func Estimate(d *Design) Utilisation {
-	u := Utilisation{Cells: map[string]int{}}
 	var lut, ff float64
-	lut, ff = estTop.lut+estTop.lutPerEngine*float64(len(d.Engines))+estTop.lutPerRoute*float64(len(d.Router)),
-		estTop.ff+estTop.ffPerEngine*float64(len(d.Engines))
-	for _, e := range d.Engines {
+	u := Utilisation{Cells: map[string]int{}}
+	for _, s := range estimateShares(d) {
+		lut += s.lut
+		ff += s.ff
+		u.BRAM36 += s.bram
+		u.URAM += s.uram
+		u.DSP += s.dsp
+		u.LUTRAM += s.lutram
+	}
+	u.LUTs, u.FFs = int(math.Round(lut)), int(math.Round(ff))
+	return u
+}
+
+// share is one part of the estimate: the top level (engine −1: router,
+// barrier, step counter) or one engine's logic or one kind of its
+// memories. The fit check names the largest shares of a resource.
+type share struct {
+	engine            int    // index into Design.Engines, −1 for the top
+	what              string // "logic", "synapses", "ring buffers", "state", …
+	lut, ff, bram     float64
+	uram, dsp, lutram int
+}
+
+// memoryKinds names an engine memory by its file-stem suffix.
+var memoryKinds = []struct{ suffix, what string }{
+	{"_params", "parameters"}, {"_state", "state"}, {"_poptable", "population table"},
+	{"_rowdir", "row directory"}, {"_synapses", "synapses"}, {"_ring_exc", "ring buffers"},
+	{"_ring_inh", "ring buffers"}, {"_inbox", "inbox"}, {"_spikes", "spike list"},
+}
+
+func memoryWhat(m *Memory) string {
+	for _, k := range memoryKinds {
+		if strings.HasSuffix(m.Name, k.suffix) {
+			return k.what
+		}
+	}
+	return m.Name
+}
+
+// estimateShares is Estimate by part, in design order.
+func estimateShares(d *Design) []share {
+	out := []share{{engine: -1, what: "router and barrier",
+		lut: estTop.lut + estTop.lutPerEngine*float64(len(d.Engines)) + estTop.lutPerRoute*float64(len(d.Router)),
+		ff:  estTop.ff + estTop.ffPerEngine*float64(len(d.Engines))}}
+	for i, e := range d.Engines {
+		logic := share{engine: i, what: "logic"}
 		if e.Source {
-			lut += estSource.lut
-			ff += estSource.ff
+			logic.lut, logic.ff = estSource.lut, estSource.ff
 		} else {
 			spec := models[e.Model]
-			lut += estNeuron.lut + estNeuron.lutPerCam*float64(e.CamEntries)
-			ff += estNeuron.ff
-			u.DSP += dspOf(spec, d.Numeric.StateBits, d.Numeric.DecayFrac)
+			logic.lut = estNeuron.lut + estNeuron.lutPerCam*float64(e.CamEntries)
+			logic.ff = estNeuron.ff
+			logic.dsp = dspOf(spec, d.Numeric.StateBits, d.Numeric.DecayFrac)
 			if spec.Spiking && e.N > 64 {
 				// the out queue: RAM64M8 cells (64 × 7 bits each)
-				u.LUTRAM += ceilDiv(e.N, 64) * ceilDiv(e.IB, 7)
+				logic.lutram = ceilDiv(e.N, 64) * ceilDiv(e.IB, 7)
 			}
 		}
+		out = append(out, logic)
 		for _, m := range e.Memories {
+			s := share{engine: i, what: memoryWhat(m)}
 			switch {
 			case m.Kind == "logic":
-				// the CAM: constant entries, counted per engine above
+				// the CAM: constant entries, counted in the engine's logic
+				continue
 			case isROM(m):
-				lut += estROMLUTs * romLUTs(m)
+				s.lut = estROMLUTs * romLUTs(m)
 			case m.Kind == "uram":
-				u.URAM += uram288(m.Width, m.Depth)
+				s.uram = uram288(m.Width, m.Depth)
 			case m.Depth <= 64:
-				u.LUTRAM += ceilDiv(m.Depth, 64) * ceilDiv(m.Width, 7)
+				s.lutram = ceilDiv(m.Depth, 64) * ceilDiv(m.Width, 7)
 			default:
 				// yosys maps the state and the inbox (one read, one
 				// write port) as simple dual-port, the others as true
 				// dual-port, which has no 72- and 36-bit-wide modes
 				sdp := strings.HasSuffix(m.Name, "_state") || strings.HasSuffix(m.Name, "_inbox")
-				u.BRAM36 += bram36(m.Width, m.Depth, sdp)
+				s.bram = bram36(m.Width, m.Depth, sdp)
 			}
+			out = append(out, s)
 		}
 	}
-	u.LUTs, u.FFs = int(math.Round(lut)), int(math.Round(ff))
-	return u
+	return out
 }
 
 // Fitted constants (see Estimate).

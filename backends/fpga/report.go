@@ -103,28 +103,51 @@ func Synthesize(ctx context.Context, dir string) (*Utilisation, error) {
 	return ParseYosysStat(bytes.NewReader(out))
 }
 
-// WriteReport prints utilisation against the part's capacity.
+// WriteReport prints yosys's utilisation against the part's capacity,
+// beside the estimate soma compile made before synthesis (the manifest's
+// estimate) and the estimate's error.
 func WriteReport(w io.Writer, u *Utilisation, t *target.Target, m *Manifest) error {
 	res := t.FPGA.Resources
 	fmt.Fprintf(w, "%s: %d engines, %d neurons, on %s (%s)\n", m.Network, len(m.Engines), neurons(m), t.FPGA.Part, t.Name)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "resource\tused\tavailable\tutilisation\t")
-	row := func(name string, used float64, avail int) {
+	fmt.Fprintln(tw, "resource\tyosys\tavailable\tutilisation\testimate\testimate error\t")
+	est := m.Estimate
+	row := func(name string, used float64, avail int, estimate func(*Utilisation) float64) {
 		pct := "-"
 		if avail > 0 {
 			pct = fmt.Sprintf("%.2f%%", 100*used/float64(avail))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t\n", name, strconv.FormatFloat(used, 'f', -1, 64), avail, pct)
+		av := "-"
+		if avail >= 0 {
+			av = strconv.Itoa(avail)
+		}
+		e, rel := "-", "-"
+		if est != nil && estimate != nil {
+			x := estimate(est)
+			e = num(x)
+			switch {
+			case used != 0:
+				rel = fmt.Sprintf("%+.1f%%", 100*(x-used)/used)
+			case x == 0:
+				rel = "0"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", name, num(used), av, pct, e, rel)
 	}
-	row("LUT", float64(u.LUTs), res.LUTs)
-	row("FF", float64(u.FFs), res.FFs)
-	row("BRAM36", u.BRAM36, res.BRAM36)
-	row("URAM288", float64(u.URAM), res.URAM288)
-	row("DSP48E2", float64(u.DSP), res.DSP48E2)
-	fmt.Fprintf(tw, "LUTRAM cells\t%d\t\t\t\n", u.LUTRAM)
-	fmt.Fprintf(tw, "SRL\t%d\t\t\t\n", u.SRL)
+	row("LUT", float64(u.LUTs), res.LUTs, func(e *Utilisation) float64 { return float64(e.LUTs) })
+	row("FF", float64(u.FFs), res.FFs, func(e *Utilisation) float64 { return float64(e.FFs) })
+	row("BRAM36", u.BRAM36, res.BRAM36, func(e *Utilisation) float64 { return e.BRAM36 })
+	row("URAM288", float64(u.URAM), res.URAM288, func(e *Utilisation) float64 { return float64(e.URAM) })
+	row("DSP48E2", float64(u.DSP), res.DSP48E2, func(e *Utilisation) float64 { return float64(e.DSP) })
+	row("LUTRAM cells", float64(u.LUTRAM), -1, func(e *Utilisation) float64 { return float64(e.LUTRAM) })
+	row("SRL", float64(u.SRL), -1, nil) // not estimated: yosys's choice for short delay lines
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if est == nil {
+		fmt.Fprintf(w, "(no estimate: the manifest predates it; soma compile -o writes one)\n")
+	} else {
+		fmt.Fprintf(w, "estimate: soma's model before synthesis (docs/fpga-engine.md, \"Estimate\"), by which soma compile refuses a design over the part; error = (estimate − yosys) / yosys.\n")
 	}
 	fmt.Fprintf(w, "yosys synth_xilinx -family xcup -flatten: cell counts before placement (LUTRAM and SRL cells also occupy LUTs).\n")
 	fmt.Fprintf(w, "Timing closure, placement, routing and the bitstream need the vendor tools (Vivado); there is no open timing analysis for UltraScale+.\n")

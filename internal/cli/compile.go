@@ -48,6 +48,10 @@ projection, which limit, and what to change.
   DIR      for an FPGA target (zcu102, …): the neuron-engine Verilog, memory
            images (.mem, .coe), testbench, stimulus, expected spikes and
            cycles, manifest (docs/fpga-engine.md); check with soma fpga sim DIR
+For an FPGA target, a design whose estimated utilisation exceeds the part
+(LUT, FF, BRAM36, URAM288, DSP48E2) is refused whatever -o writes, saying
+which resource, which populations use it and what to change; over 90% of a
+resource it warns (docs/fpga-engine.md, "Fit").
 Every output is byte-identical for the same input and seed. --report prints
 the mapping report.`,
 		Args: cobra.ExactArgs(1),
@@ -92,6 +96,14 @@ func compileModel(cmd *cobra.Command, path string, f compileFlags) error {
 	if err != nil {
 		return err
 	}
+	var warnings []string
+	if t.Kind == target.KindFPGA {
+		// The design must fit the part, whatever is written: the
+		// estimate refuses it here, before yosys or Vivado would.
+		if _, warnings, err = fpga.Check(res.Program, t); err != nil {
+			return err
+		}
+	}
 	out := cmd.OutOrStdout()
 	if f.out != "" {
 		if err := writeProgram(f.out, res.Program, t); err != nil {
@@ -113,6 +125,9 @@ func compileModel(cmd *cobra.Command, path string, f compileFlags) error {
 		for _, w := range r.Warnings {
 			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 		}
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 	}
 	if f.timings {
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
