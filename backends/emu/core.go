@@ -23,12 +23,16 @@ type core struct {
 	stateMax        int64
 
 	// neuron fields (nil when the model has none)
-	model                    string
-	v, vRest, vReset, vTh    []int32
-	r, iOff, drift           []int32
-	expTC                    []int32 // in the state format or the decay format (expTCDecay)
-	expTCDecay               bool
-	uniform                  bool // every neuron has the same parameters
+	model                 string
+	v, vRest, vReset, vTh []int32
+	r, iOff, drift        []int32
+	expTC                 []int32 // in the state format or the decay format (expTCDecay)
+	expTCDecay            bool
+	uniform               bool // every neuron has the same parameters
+	// kernel, when set, runs the uniform if_curr_exp update vectorised;
+	// spikeBits receives its spikes, one bit per neuron.
+	kernel                   *ifceKernel
+	spikeBits                []uint8
 	entriesWhole             bool // every table entry selects whole key spaces
 	generic                  bool // tests: always take the general update path
 	refSteps, refTimer       []int32
@@ -138,6 +142,10 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, 
 		c.wShift = uint(g.IndexBits + g.TypeBits + g.DelayBits)
 		c.table, c.syn = pc.PopTable, pc.Synapses
 		c.decodeTable()
+		if c.uniform && !c.saturate && !c.expTCDecay && c.frac == 15 && c.decayFrac == 32 && c.n >= 8 {
+			// after the shifts are known: the kernel copies them
+			c.attachKernel()
+		}
 		if pc.Plastic != nil {
 			// Plastic weights change during the run: work on a copy.
 			c.syn = slices.Clone(pc.Synapses)
@@ -316,7 +324,7 @@ func (c *core) update(t int) {
 	switch c.model {
 	case "if_curr_exp":
 		if !c.saturate && !c.expTCDecay && !c.generic {
-			if c.uniform {
+			if c.uniform && c.frac == 15 && c.decayFrac == 32 {
 				c.updateIFCurrExpUniform(base)
 			} else {
 				c.updateIFCurrExpSpiNNaker(base)
@@ -456,15 +464,14 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 		if int(local) >= len(rowAt) || rowAt[local] < 0 {
 			continue
 		}
-		c.work = append(c.work, rowRef{int32(c.idx), uint32(rowAt[local]), e.Plastic})
+		c.work = append(c.work, newRowRef(c, uint32(rowAt[local]), e.Plastic))
 	}
 	for _, ref := range c.work {
-		at := ref.at
+		at, cnt := ref.at, ref.words
 		h := uint32(1)
 		if ref.plastic {
 			h = 3
 		}
-		cnt := syn[at]
 		rows++
 		words += uint64(h + cnt)
 		events += uint64(cnt)
@@ -684,41 +691,65 @@ func (c *core) potentiateAll(t int) {
 }
 
 // updateIFCurrExpUniform is updateIFCurrExpSpiNNaker for a core whose
-// neurons share their parameters (the usual case): the same arithmetic,
-// with the parameters held in registers and only the state streamed.
+// neurons share their parameters (the usual case) in SpiNNaker's formats
+// (s16.15 state, u0.32 decays): the same arithmetic, eight neurons at a
+// time in vector registers where the CPU has them (kernel_amd64.s), the
+// rest in updateIFCurrExpRange.
 func (c *core) updateIFCurrExpUniform(base int) {
+	lo := 0
+	if k := c.kernel; k != nil && haveKernel {
+		k.ringE, k.ringI = &c.ring[base], &c.ring[base+c.n]
+		runIFCEKernel(k)
+		c.out = appendSpikes(c.out[:0], c.spikeBits[:k.n/8], c.pc.Key)
+		lo = k.n
+	}
+	c.updateIFCurrExpRange(base, lo)
+}
+
+// updateIFCurrExpRange updates neurons lo..n−1 of a uniform if_curr_exp
+// core, appending to c.out, with the parameters held in registers and the
+// shifts constant.
+func (c *core) updateIFCurrExpRange(base, lo int) {
+	const frac, dfrac = 15, 32
 	n := c.n
-	ringE := c.ring[base : base+n]
-	ringI := c.ring[base+n : base+2*n]
-	v, refT, isE, isI := c.v[:n], c.refTimer[:n], c.isE[:n], c.isI[:n]
+	ringE := c.ring[base+lo : base+n]
+	ringI := c.ring[base+n+lo : base+2*n]
+	m := len(ringE)
+	ringI = ringI[:m]
+	v, refT, isE, isI := c.v[lo:n], c.refTimer[lo:n], c.isE[lo:n], c.isI[lo:n]
+	v, refT, isE, isI = v[:m], refT[:m], isE[:m], isI[:m]
 	vRest, vReset, vTh := int64(c.vRest[0]), c.vReset[0], c.vTh[0]
 	r, expTC, iOff, refS := int64(c.r[0]), int64(c.expTC[0]), c.iOff[0], c.refSteps[0]
 	decE, decI, initE, initI := int64(c.decE[0]), int64(c.decI[0]), int64(c.initE[0]), int64(c.initI[0])
-	sE, sI := c.shift[0], c.shift[1]
-	frac, dfrac := c.frac, c.decayFrac
+	sE, sI := c.shift[0]&31, c.shift[1]&31
 	key := c.pc.Key
-	out := c.out[:0]
-	for i := range n {
-		e, in := isE[i], isI[i]
-		if x := ringE[i]; x != 0 {
-			e += int32((int64(int32(x<<sE)) * initE) >> dfrac)
+	out := c.out
+	if lo == 0 {
+		out = out[:0]
+	}
+	for i := range m {
+		// Branch-free but for the (rare) spike: input that did not come
+		// adds 0, and a refractory neuron computes a membrane value it
+		// then discards. Which neurons are refractory is data, so a
+		// branch on it would often be mispredicted.
+		e := isE[i] + int32((int64(int32(ringE[i]<<sE))*initE)>>dfrac)
+		in := isI[i] + int32((int64(int32(ringI[i]<<sI))*initI)>>dfrac)
+		vi, rt := v[i], refT[i]
+		alpha := int32((int64(e-in+iOff)*r)>>frac + vRest)
+		vn := alpha - int32((expTC*int64(alpha-vi))>>frac)
+		if rt > 0 {
+			vn = vi
 		}
-		if x := ringI[i]; x != 0 {
-			in += int32((int64(int32(x<<sI)) * initI) >> dfrac)
+		rn := rt - 1
+		if rt <= 0 {
+			rn = rt
 		}
-		vi := v[i]
-		if refT[i] <= 0 {
-			alpha := int32((int64(e-in+iOff)*r)>>frac + vRest)
-			vi = alpha - int32((expTC*int64(alpha-vi))>>frac)
-		} else {
-			refT[i]--
+		if vn >= vTh {
+			vn = vReset
+			rn = refS
+			out = append(out, key|uint32(lo+i))
 		}
-		if vi >= vTh {
-			vi = vReset
-			refT[i] = refS
-			out = append(out, key|uint32(i))
-		}
-		v[i] = vi
+		v[i], refT[i] = vn, rn
 		isE[i] = int32((int64(e) * decE) >> dfrac)
 		isI[i] = int32((int64(in) * decI) >> dfrac)
 	}

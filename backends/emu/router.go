@@ -26,11 +26,21 @@ type tree struct {
 	count uint32
 }
 
-// rowRef is a row a packet reaches: the core and the row's offset.
+// rowRef is a row a packet reaches: the core, the row's offset and its
+// length in synaptic words. The length is read from the row header once,
+// at load (rows do not change length during a run), so that fetching a
+// step's rows does not wait on each header before the next: the word
+// loads of different rows can then be in flight together.
 type rowRef struct {
 	core    int32
 	at      uint32
+	words   uint32
 	plastic bool
+}
+
+// newRowRef describes the row at offset at of core c's synaptic matrix.
+func newRowRef(c *core, at uint32, plastic bool) rowRef {
+	return rowRef{core: int32(c.idx), at: at, words: c.syn[at], plastic: plastic}
 }
 
 type hop struct {
@@ -230,7 +240,7 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 			for local := range n {
 				key := base | uint32(local)
 				if at := c.rowAt[d.entry]; int(key&^en.Mask) < len(at) && at[key&^en.Mask] >= 0 {
-					t.rows[local] = append(t.rows[local], rowRef{d.core, uint32(at[key&^en.Mask]), en.Plastic})
+					t.rows[local] = append(t.rows[local], newRowRef(c, uint32(at[key&^en.Mask]), en.Plastic))
 				}
 			}
 		}

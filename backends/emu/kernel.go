@@ -1,0 +1,76 @@
+package emu
+
+import (
+	"math"
+	"math/bits"
+)
+
+// ifceKernel holds what the vectorised if_curr_exp update needs for one
+// core: pointers to the state and this step's ring slot, and every
+// parameter broadcast to eight lanes, so the assembly reads them as
+// memory operands. Field order and sizes are the assembly's offsets
+// (kernel_amd64.s); keep them together.
+type ifceKernel struct {
+	v, refT, isE, isI *int32  // 0, 8, 16, 24
+	ringE, ringI      *uint32 // 32, 40: this step's ring slot
+	spikes            *uint8  // 48: one bit per neuron
+	n                 int     // 56: neurons, a multiple of 8
+	sE, sI            uint64  // 64, 72: ring → state shifts
+	// 80 onwards, 32 bytes each: the parameters in eight lanes. The u0.32
+	// factors are held as signed words, and the *Fix masks are all ones
+	// where the factor is ≥ 2³¹: then hi(x·c) = hi(x·int32(c)) + x.
+	initE, initEFix, initI, initIFix [8]int32
+	decE, decEFix, decI, decIFix     [8]int32
+	r, expTC, iOff, vRest            [8]int32
+	vThMinus1, vReset, refS          [8]int32
+}
+
+// attachKernel prepares the vectorised update for a uniform if_curr_exp
+// core in SpiNNaker's formats, once its state, parameters and weight
+// shifts are decoded. It leaves c.kernel nil when the kernel cannot run
+// the core bit-exactly (a threshold of −2³¹, whose "v ≥ θ" it writes as
+// v > θ−1) or there are fewer than eight neurons.
+func (c *core) attachKernel() {
+	if c.vTh[0] == math.MinInt32 || c.n < 8 {
+		return
+	}
+	k := &ifceKernel{n: c.n &^ 7, sE: uint64(c.shift[0] & 31), sI: uint64(c.shift[1] & 31)}
+	lanes := func(dst *[8]int32, x int32) {
+		for i := range dst {
+			dst[i] = x
+		}
+	}
+	factor := func(dst, fix *[8]int32, f uint32) {
+		lanes(dst, int32(f))
+		if f >= 1<<31 {
+			lanes(fix, -1)
+		}
+	}
+	factor(&k.initE, &k.initEFix, c.initE[0])
+	factor(&k.initI, &k.initIFix, c.initI[0])
+	factor(&k.decE, &k.decEFix, c.decE[0])
+	factor(&k.decI, &k.decIFix, c.decI[0])
+	lanes(&k.r, c.r[0])
+	lanes(&k.expTC, c.expTC[0])
+	lanes(&k.iOff, c.iOff[0])
+	lanes(&k.vRest, c.vRest[0])
+	lanes(&k.vThMinus1, c.vTh[0]-1)
+	lanes(&k.vReset, c.vReset[0])
+	lanes(&k.refS, c.refSteps[0])
+	c.spikeBits = make([]uint8, (c.n+7)/8)
+	k.v, k.refT, k.isE, k.isI = &c.v[0], &c.refTimer[0], &c.isE[0], &c.isI[0]
+	k.spikes = &c.spikeBits[0]
+	c.kernel = k
+}
+
+// appendSpikes appends the keys of the neurons whose bits are set, in
+// neuron order.
+func appendSpikes(out []uint32, bitsPer8 []uint8, key uint32) []uint32 {
+	for j, b := range bitsPer8 {
+		for b != 0 {
+			out = append(out, key|uint32(j*8+bits.TrailingZeros8(b)))
+			b &= b - 1
+		}
+	}
+	return out
+}
