@@ -31,8 +31,10 @@ type core struct {
 	uniform               bool // every neuron has the same parameters
 	// kernel, when set, runs the uniform if_curr_exp update vectorised;
 	// spikeBits receives its spikes, one bit per neuron.
-	kernel                   *ifceKernel
-	spikeBits                []uint8
+	kernel    *ifceKernel
+	spikeBits []uint8
+	lastLanes uint8 // the real neurons' bits in the last spikeBits byte
+
 	entriesWhole             bool // every table entry selects whole key spaces
 	generic                  bool // tests: always take the general update path
 	refSteps, refTimer       []int32
@@ -42,6 +44,7 @@ type core struct {
 	// ring buffer: slots × types × n entries, saturating at ringCap.
 	ring                   []uint32
 	slotMask, slotStride   int
+	typeStride             int // entries per synapse type: n rounded up to 8
 	ringCap                uint32
 	shift                  [2]uint
 	wShift, dShift, tShift uint
@@ -132,7 +135,10 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, 
 		g := pc.Geometry
 		slots := g.DelaySlots()
 		c.slotMask = slots - 1
-		c.slotStride = int(g.SynapseTypes) * c.n
+		// Each synapse type's block is padded to a multiple of eight
+		// entries, so the vectorised update runs whole blocks of eight.
+		c.typeStride = (c.n + 7) &^ 7
+		c.slotStride = int(g.SynapseTypes) * c.typeStride
 		c.ring = make([]uint32, slots*c.slotStride)
 		c.ringCap = uint32(1<<num.RingBits - 1)
 		c.shift = [2]uint{uint(pc.WeightShift[0]), uint(pc.WeightShift[1])}
@@ -142,7 +148,7 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, 
 		c.wShift = uint(g.IndexBits + g.TypeBits + g.DelayBits)
 		c.table, c.syn = pc.PopTable, pc.Synapses
 		c.decodeTable()
-		if c.uniform && !c.saturate && !c.expTCDecay && c.frac == 15 && c.decayFrac == 32 && c.n >= 8 {
+		if c.uniform && !c.saturate && !c.expTCDecay && c.frac == 15 && c.decayFrac == 32 {
 			// after the shifts are known: the kernel copies them
 			c.attachKernel()
 		}
@@ -288,9 +294,9 @@ func (c *core) input(base, i int) (exc, inh int64) {
 	e := c.ring[base+i]
 	c.ring[base+i] = 0
 	exc = int64(e) << c.shift[0]
-	if c.slotStride > c.n {
-		in := c.ring[base+c.n+i]
-		c.ring[base+c.n+i] = 0
+	if c.slotStride > c.typeStride {
+		in := c.ring[base+c.typeStride+i]
+		c.ring[base+c.typeStride+i] = 0
 		inh = int64(in) << c.shift[1]
 	}
 	return
@@ -449,7 +455,7 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 	}
 	ring, syn := c.ring, c.syn
 	iMask, tShift, tMask, dShift, dMask, wShift := c.iMask, c.tShift, c.tMask, c.dShift, c.dMask&31, c.wShift
-	n, ringCap := c.n, c.ringCap
+	n, ringCap := c.typeStride, c.ringCap
 	var saturated uint64
 	// Rows from the slow path (packets looked up here) join the ones the
 	// fast path resolved; order within a step does not matter for the
@@ -506,7 +512,7 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 func (c *core) updateIFCurrExpSpiNNaker(base int) {
 	n := c.n
 	ringE := c.ring[base : base+n]
-	ringI := c.ring[base+n : base+2*n]
+	ringI := c.ring[base+c.typeStride : base+c.typeStride+n]
 	v, vRest, vReset, vTh := c.v[:n], c.vRest[:n], c.vReset[:n], c.vTh[:n]
 	r, expTC, iOff := c.r[:n], c.expTC[:n], c.iOff[:n]
 	refT, refS := c.refTimer[:n], c.refSteps[:n]
@@ -646,7 +652,7 @@ func (c *core) plasticArrivals(t int) {
 		idx := int(w & c.iMask)
 		typ := int(w >> c.tShift & c.tMask)
 		wt := c.weightOf(w)
-		pos := base + typ*c.n + idx
+		pos := base + typ*c.typeStride + idx
 		sum := c.ring[pos] + uint32(wt)
 		if sum > c.ringCap {
 			sum = c.ringCap
@@ -696,14 +702,15 @@ func (c *core) potentiateAll(t int) {
 // time in vector registers where the CPU has them (kernel_amd64.s), the
 // rest in updateIFCurrExpRange.
 func (c *core) updateIFCurrExpUniform(base int) {
-	lo := 0
 	if k := c.kernel; k != nil && haveKernel {
-		k.ringE, k.ringI = &c.ring[base], &c.ring[base+c.n]
+		k.ringE, k.ringI = &c.ring[base], &c.ring[base+c.typeStride]
 		runIFCEKernel(k)
-		c.out = appendSpikes(c.out[:0], c.spikeBits[:k.n/8], c.pc.Key)
-		lo = k.n
+		// the padding lanes past n compute too; their spikes are not real
+		c.spikeBits[len(c.spikeBits)-1] &= c.lastLanes
+		c.out = appendSpikes(c.out[:0], c.spikeBits, c.pc.Key)
+		return
 	}
-	c.updateIFCurrExpRange(base, lo)
+	c.updateIFCurrExpRange(base, 0)
 }
 
 // updateIFCurrExpRange updates neurons lo..n−1 of a uniform if_curr_exp
@@ -713,7 +720,7 @@ func (c *core) updateIFCurrExpRange(base, lo int) {
 	const frac, dfrac = 15, 32
 	n := c.n
 	ringE := c.ring[base+lo : base+n]
-	ringI := c.ring[base+n+lo : base+2*n]
+	ringI := c.ring[base+c.typeStride+lo : base+c.typeStride+n]
 	m := len(ringE)
 	ringI = ringI[:m]
 	v, refT, isE, isI := c.v[lo:n], c.refTimer[lo:n], c.isE[lo:n], c.isI[lo:n]

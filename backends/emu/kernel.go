@@ -14,7 +14,7 @@ type ifceKernel struct {
 	v, refT, isE, isI *int32  // 0, 8, 16, 24
 	ringE, ringI      *uint32 // 32, 40: this step's ring slot
 	spikes            *uint8  // 48: one bit per neuron
-	n                 int     // 56: neurons, a multiple of 8
+	n                 int     // 56: neurons, padded to a multiple of 8
 	sE, sI            uint64  // 64, 72: ring → state shifts
 	// 80 onwards, 32 bytes each: the parameters in eight lanes. The u0.32
 	// factors are held as signed words, and the *Fix masks are all ones
@@ -29,12 +29,21 @@ type ifceKernel struct {
 // core in SpiNNaker's formats, once its state, parameters and weight
 // shifts are decoded. It leaves c.kernel nil when the kernel cannot run
 // the core bit-exactly (a threshold of −2³¹, whose "v ≥ θ" it writes as
-// v > θ−1) or there are fewer than eight neurons.
+// v > θ−1). The kernel runs whole blocks of eight: the state arrays get
+// room for the padding lanes (their length stays n), and the ring's
+// per-type blocks are already padded (core.typeStride).
 func (c *core) attachKernel() {
-	if c.vTh[0] == math.MinInt32 || c.n < 8 {
+	if c.vTh[0] == math.MinInt32 {
 		return
 	}
-	k := &ifceKernel{n: c.n &^ 7, sE: uint64(c.shift[0] & 31), sI: uint64(c.shift[1] & 31)}
+	padded := (c.n + 7) &^ 7
+	pad := func(x []int32) []int32 {
+		y := make([]int32, padded)
+		copy(y, x)
+		return y[:c.n]
+	}
+	c.v, c.refTimer, c.isE, c.isI = pad(c.v), pad(c.refTimer), pad(c.isE), pad(c.isI)
+	k := &ifceKernel{n: padded, sE: uint64(c.shift[0] & 31), sI: uint64(c.shift[1] & 31)}
 	lanes := func(dst *[8]int32, x int32) {
 		for i := range dst {
 			dst[i] = x
@@ -57,7 +66,8 @@ func (c *core) attachKernel() {
 	lanes(&k.vThMinus1, c.vTh[0]-1)
 	lanes(&k.vReset, c.vReset[0])
 	lanes(&k.refS, c.refSteps[0])
-	c.spikeBits = make([]uint8, (c.n+7)/8)
+	c.spikeBits = make([]uint8, padded/8)
+	c.lastLanes = uint8(1<<(c.n-(padded-8)) - 1)
 	k.v, k.refT, k.isE, k.isI = &c.v[0], &c.refTimer[0], &c.isE[0], &c.isI[0]
 	k.spikes = &c.spikeBits[0]
 	c.kernel = k

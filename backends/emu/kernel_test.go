@@ -73,10 +73,11 @@ func randomIFCECore(rng *rand.Rand, n int) *core {
 		c.refTimer[i] = int32(rng.IntN(6)) - 1
 		c.isE[i], c.isI[i] = pick(0), pick(0)
 	}
-	c.slotStride = 2 * n
+	c.typeStride = (n + 7) &^ 7
+	c.slotStride = 2 * c.typeStride
 	c.ring = make([]uint32, 3*c.slotStride)
 	for i := range c.ring {
-		if rng.IntN(3) == 0 {
+		if i%c.typeStride < n && rng.IntN(3) == 0 { // no synapse targets the padding
 			c.ring[i] = rng.Uint32() >> rng.IntN(32)
 		}
 	}
