@@ -448,6 +448,9 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 	default:
 		return 0, 0, 0
 	}
+	if len(c.work) == 0 && len(c.inbox) == 0 {
+		return 0, 0, 0
+	}
 	// The ring offset of each delay's slot, computed once per step.
 	var slotBase [32]int
 	for d := range min(len(slotBase), c.slotMask+1) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/somahw/soma/backends/emu"
@@ -27,12 +28,25 @@ func main() {
 	workers := flag.Int("workers", 1, "emulator workers (also sets GOMAXPROCS)")
 	engine := flag.String("engine", "emu", "emu or reference")
 	tname := flag.String("target", "spinn5x3", "emulated target")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cuba:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	runtime.GOMAXPROCS(*workers)
 	if *p == 0 {
 		*p = 80 / float64(*n)
 	}
 	if err := run(*n, *duration, *p, *workers, *engine, *tname); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "cuba:", err)
 		os.Exit(1)
 	}
