@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -61,7 +62,8 @@ type Report struct {
 	// Run
 	Ticks    int         // ticks the run was to have
 	Received []TickRange // ticks whose spikes arrived complete
-	Missing  []TickRange // ticks whose spikes did not
+	Missing  []TickRange // ticks that ran but whose spikes did not arrive
+	NotRun   []TickRange // ticks a STOP kept from running
 	// Link, summed over every connection
 	Reconnects int
 	Link       LinkStats
@@ -82,9 +84,18 @@ func (r TickRange) String() string {
 type Client struct {
 	dial   func() (Port, error)
 	opts   Options
-	link   *Link
 	info   Info
 	report Report
+
+	// mu guards link (replaced when reconnecting) and active, for the
+	// run controls called from other goroutines.
+	mu     sync.Mutex
+	link   *Link
+	active *runState // the Run reading the link, or nil
+	// ctl orders the requests answered by OK (START, INJECT, PAUSE,
+	// RESUME, STOP): while a Run reads the link, a request's place in
+	// active.waiters is its place on the line.
+	ctl sync.Mutex
 }
 
 // Dial connects with dial (called again to reconnect) and says HELLO.
@@ -151,8 +162,16 @@ func (c *Client) Close() error {
 	}
 	addLink(&c.report.Link, c.link.Stats())
 	err := c.link.Close()
-	c.link = nil
+	c.setLink(nil)
 	return err
+}
+
+// setLink replaces the link (under mu: controls read it from other
+// goroutines).
+func (c *Client) setLink(l *Link) {
+	c.mu.Lock()
+	c.link = l
+	c.mu.Unlock()
 }
 
 // ErrIncompatible is wrapped by the error of a refused handshake.
@@ -192,7 +211,8 @@ func (c *Client) connect() error {
 				l.Reset(uint16(nonce), uint16(nonce>>16))
 				l.SetMaxPayload(int(info.MaxPayload))
 				l.SetWindow(int(info.Window))
-				c.link, c.info = l, info
+				c.setLink(l)
+				c.info = info
 				c.logf("connected to %s (%s, firmware %s, protocol %d.%d)", info.Board, info.Target, info.Firmware, info.Major, info.Minor)
 				return nil
 			case <-l.Done():
@@ -225,7 +245,7 @@ func (c *Client) reconnect(attempt *int, cause error) error {
 	if c.link != nil {
 		addLink(&c.report.Link, c.link.Stats())
 		c.link.Close()
-		c.link = nil
+		c.setLink(nil)
 	}
 	var err error
 	for range 3 {
@@ -583,189 +603,6 @@ func (c *Client) verify(ctx context.Context, image []byte, first, n int) ([]int,
 		}
 	}
 	return bad, nil
-}
-
-// RunOptions tune a run.
-type RunOptions struct {
-	// Ticks to run: TicksProgram (0) for the image's steps.
-	Ticks uint32
-	// PaceMicros is wall time per tick on the board (0: as fast as it can).
-	PaceMicros uint32
-	// Inject is sent after START, before the spikes are read.
-	Inject []Inject
-	// OnTick, if set, sees each tick's spikes as they complete (a tick
-	// read again after a reconnect is not seen twice).
-	OnTick func(tick int, spikes [][2]uint32)
-}
-
-// Run is what a run returned: the spikes of every tick received, and an
-// exact account of the ticks that were not.
-type Run struct {
-	Ticks    int
-	Spikes   [][][2]uint32 // per tick: (population, neuron)
-	Have     []bool
-	Received []TickRange
-	Missing  []TickRange
-}
-
-// ranges lists the runs of ticks whose have[t] == want.
-func ranges(have []bool, want bool) []TickRange {
-	var out []TickRange
-	for t := 0; t < len(have); t++ {
-		if have[t] != want {
-			continue
-		}
-		s := t
-		for t < len(have) && have[t] == want {
-			t++
-		}
-		out = append(out, TickRange{s, t})
-	}
-	return out
-}
-
-// IncompleteError is returned by Run when ticks' spikes are missing.
-type IncompleteError struct {
-	Missing []TickRange
-	Ticks   int
-	Cause   error
-}
-
-func (e *IncompleteError) Error() string {
-	n := 0
-	for _, r := range e.Missing {
-		n += r.To - r.From
-	}
-	return fmt.Sprintf("run incomplete: spikes of %d of %d ticks missing (ticks %v): %v", n, e.Ticks, e.Missing, e.Cause)
-}
-
-func (e *IncompleteError) Unwrap() error { return e.Cause }
-
-// Run starts the loaded image and collects its spikes. If the link dies
-// the run is not restarted — the board keeps running — but after
-// reconnecting the missing ticks are read back from the board's
-// recording; what cannot be recovered is listed exactly.
-func (c *Client) Run(ctx context.Context, opts RunOptions) (*Run, error) {
-	if err := c.send(MsgStart, Start{Ticks: opts.Ticks, PaceMicros: opts.PaceMicros}.Marshal()); err != nil {
-		return nil, err
-	}
-	f, err := c.await(ctx, MsgOK, nil)
-	if err != nil {
-		return nil, err
-	}
-	n32, err := ParseU32(MsgOK, f.Payload)
-	if err != nil {
-		return nil, err
-	}
-	n := int(n32)
-	r := &Run{Ticks: n, Spikes: make([][][2]uint32, n), Have: make([]bool, n)}
-	c.report.Ticks = n
-	for _, in := range opts.Inject {
-		if err := c.send(MsgInject, in.Marshal()); err != nil {
-			return r, err
-		}
-	}
-	injectsLeft := len(opts.Inject)
-	var partial [][2]uint32
-	partialTick := -1
-	onSpikes := func(f Frame) error {
-		switch f.Type {
-		case MsgSpikes:
-			s, err := ParseSpikes(f.Payload)
-			if err != nil {
-				return err
-			}
-			for i, t := range s.Ticks {
-				tick := int(s.First) + i
-				if tick >= n {
-					return fmt.Errorf("SPIKES for tick %d of a %d-tick run", tick, n)
-				}
-				if tick == partialTick {
-					t = append(partial, t...)
-				}
-				partial, partialTick = nil, -1
-				if i == len(s.Ticks)-1 && s.Flags&SpikesContinued != 0 {
-					partial, partialTick = t, tick
-					continue
-				}
-				if !r.Have[tick] {
-					r.Have[tick], r.Spikes[tick] = true, t
-					if opts.OnTick != nil {
-						opts.OnTick(tick, t)
-					}
-				}
-			}
-		case MsgOK:
-			if injectsLeft > 0 {
-				injectsLeft--
-			}
-		}
-		return nil
-	}
-	attempt := 0
-	for {
-		_, err := c.await(ctx, MsgDone, onSpikes)
-		partial, partialTick = nil, -1
-		if err == nil {
-			missing := ranges(r.Have, false)
-			if len(missing) == 0 {
-				break
-			}
-			// A stream ended with holes (a STOP, or a stream cut by a
-			// reconnect): read them back.
-			if err = c.readMissing(missing); err == nil {
-				continue
-			}
-		}
-		if !dead(err) {
-			c.finish(r)
-			return r, &IncompleteError{Missing: r.Missing, Ticks: n, Cause: err}
-		}
-		if rerr := c.reconnect(&attempt, err); rerr != nil {
-			c.finish(r)
-			return r, &IncompleteError{Missing: r.Missing, Ticks: n, Cause: rerr}
-		}
-		if c.info.State != StateRunning && c.info.State != StateDone {
-			c.finish(r)
-			return r, &IncompleteError{Missing: r.Missing, Ticks: n, Cause: fmt.Errorf("board lost the run after reconnecting (state %d)", c.info.State)}
-		}
-		if err := c.readMissing(ranges(r.Have, false)); err != nil && !dead(err) {
-			c.finish(r)
-			return r, &IncompleteError{Missing: r.Missing, Ticks: n, Cause: err}
-		}
-	}
-	c.finish(r)
-	return r, nil
-}
-
-// readMissing asks for the ticks from the first missing to the last.
-func (c *Client) readMissing(missing []TickRange) error {
-	if len(missing) == 0 {
-		return nil
-	}
-	from, to := missing[0].From, missing[len(missing)-1].To
-	c.logf("reading ticks %d-%d again", from, to-1)
-	return c.send(MsgRead, Read{What: ReadSpikes, From: uint32(from), To: uint32(to)}.Marshal())
-}
-
-func (c *Client) finish(r *Run) {
-	r.Received, r.Missing = ranges(r.Have, true), ranges(r.Have, false)
-	c.report.Received, c.report.Missing = r.Received, r.Missing
-}
-
-// Control sends PAUSE, RESUME or STOP and returns the board's tick.
-func (c *Client) Control(ctx context.Context, t MsgType) (uint32, error) {
-	if t != MsgPause && t != MsgResume && t != MsgStop {
-		return 0, fmt.Errorf("%v is not a run control", t)
-	}
-	if err := c.send(t, nil); err != nil {
-		return 0, err
-	}
-	f, err := c.await(ctx, MsgOK, nil)
-	if err != nil {
-		return 0, err
-	}
-	return ParseU32(MsgOK, f.Payload)
 }
 
 // Counters reads the board's counters.

@@ -2,7 +2,8 @@
 // link protocol (docs/link-protocol.md) — COBS-framed, CRC-16-checked
 // frames with sequence numbers, selective acknowledgements and
 // retransmission — and a client that loads an image, runs it and streams
-// its spikes back, over any Port (a serial port, a pty, a pipe, TCP).
+// its spikes back (pausing, resuming and stopping it from any goroutine
+// meanwhile), over any Port (a serial port, a pty, a pipe, TCP).
 //
 // Only runtime/serialport touches real ports; everything here works on the
 // small Port interface, so tests run the same code over in-memory pipes

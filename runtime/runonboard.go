@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,7 +49,9 @@ func DecodeImage(image []byte) (*program.Program, uint8, error) {
 // program), runs it and returns its spikes as a results.Result like every
 // other engine's (Engine "board"), and the link's report. On a partial run
 // it returns the ticks received, the report naming the missing ones, and
-// an *IncompleteError.
+// an *IncompleteError. A run stopped with opts.Run.Stop returns the ticks
+// before the stop (Steps is their number) and a *StoppedError; a stop
+// during the load abandons it.
 func RunOnBoard(ctx context.Context, dial func() (Port, error), image []byte, opts BoardRunOptions) (*results.Result, *Report, error) {
 	start := time.Now()
 	p, kind, err := DecodeImage(image)
@@ -60,7 +63,14 @@ func RunOnBoard(ctx context.Context, dial func() (Port, error), image []byte, op
 		return nil, nil, err
 	}
 	defer c.Close()
-	if err := c.Load(ctx, image, kind); err != nil {
+	if err := loadUnlessStopped(ctx, c, image, kind, opts.Run.Stop); err != nil {
+		if errors.Is(err, errStoppedLoading) {
+			n := int(p.Steps)
+			if opts.Run.Ticks != TicksProgram && opts.Run.Ticks != TicksUntilStopped {
+				n = int(opts.Run.Ticks)
+			}
+			err = &StoppedError{Ticks: n, Loading: true}
+		}
 		return nil, c.Report(), err
 	}
 	runStart := time.Now()
@@ -71,7 +81,11 @@ func RunOnBoard(ctx context.Context, dial func() (Port, error), image []byte, op
 	if runErr == nil {
 		_, _ = c.Counters(ctx)
 	}
-	res := &results.Result{Engine: "board", Network: p.Network, Timestep: p.Timestep, Steps: r.Ticks}
+	steps := r.Ticks
+	if r.StoppedAt >= 0 {
+		steps = r.StoppedAt
+	}
+	res := &results.Result{Engine: "board", Network: p.Network, Timestep: p.Timestep, Steps: steps}
 	for _, pop := range p.Populations {
 		res.Populations = append(res.Populations, results.Population{Name: pop.Name, Size: int(pop.Size), Model: pop.Model})
 	}
@@ -94,4 +108,29 @@ func (r *Run) Result() []results.Spike {
 	tmp := results.Result{Spikes: out}
 	tmp.Sort()
 	return tmp.Spikes
+}
+
+var errStoppedLoading = errors.New("stopped while loading")
+
+// loadUnlessStopped loads the image, abandoning the load if stop closes.
+func loadUnlessStopped(ctx context.Context, c *Client, image []byte, kind uint8, stop <-chan struct{}) error {
+	if stop == nil {
+		return c.Load(ctx, image, kind)
+	}
+	lctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-stop:
+			cancel(errStoppedLoading)
+		case <-done:
+		}
+	}()
+	err := c.Load(lctx, image, kind)
+	if err != nil && context.Cause(lctx) == errStoppedLoading {
+		return errStoppedLoading
+	}
+	return err
 }

@@ -2,14 +2,18 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -67,7 +71,9 @@ With --port the compiled program runs on a board (a serial port, or
 tcp:HOST:PORT for a virtual board): it is loaded over the link, run, and
 its spikes stream back; on a terminal a live line shows the ticks and
 model time received and the spike rates over the last second. --pace
-sets the board's wall time per tick.
+sets the board's wall time per tick. An interrupt (Ctrl-C) stops the run
+at the board's next tick: the outputs hold the ticks that ran, the error
+says which did not, and the exit status is 1; a second interrupt aborts.
 
 --input POP=FILE replays spikes into a spike-source population: a CSV with
 columns neuron,step (or the spikes.csv format), or a .npy 0/1 array of shape
@@ -420,8 +426,26 @@ func runOnPort(cmd *cobra.Command, p *program.Program, t *target.Target, f runFl
 		live = newLiveRun(p)
 		opts.Run.OnTick = live.tick
 	}
-	res, rep, err := serialport.RunOnBoard(cmd.Context(), f.port, f.baud, image, opts)
+	// The first interrupt (or the command's context ending) stops the run
+	// at the board's next tick and keeps what ran; a second aborts.
+	stop := make(chan struct{})
+	opts.Run.Stop = stop
+	ctx, abort := context.WithCancel(context.WithoutCancel(cmd.Context()))
+	defer abort()
+	release := watchInterrupts(cmd.Context(), stop, abort, func(msg string) { live.say(cmd.ErrOrStderr(), msg) })
+	res, rep, err := serialport.RunOnBoard(ctx, f.port, f.baud, image, opts)
+	release()
 	live.finish()
+	if ctx.Err() != nil && err != nil {
+		return fmt.Errorf("aborted by the user; nothing written: %w", err)
+	}
+	var stopped *runtime.StoppedError
+	if errors.As(err, &stopped) {
+		if stopped.Loading {
+			return fmt.Errorf("stopped by the user during the load: nothing ran, nothing written")
+		}
+		err = nil
+	}
 	if err != nil {
 		if rep != nil && len(rep.Missing) > 0 {
 			return fmt.Errorf("%w\nticks whose spikes did not arrive: %v", err, rep.Missing)
@@ -429,14 +453,59 @@ func runOnPort(cmd *cobra.Command, p *program.Program, t *target.Target, f runFl
 		return err
 	}
 	res.Timings.TotalS = time.Since(start).Seconds()
+	account := func() error {
+		if stopped == nil {
+			return nil
+		}
+		where := "reported above"
+		if f.out != "" {
+			where = "written to " + f.out
+		}
+		return fmt.Errorf("stopped by the user at tick %d of %d: %s", stopped.At, stopped.Ticks, stopped.Account(where))
+	}
 	if done, err := finish(cmd, f, res, nil); done || err != nil {
-		return err
+		if err != nil {
+			return err
+		}
+		return account()
 	}
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "%s on the board at %s (%s): %d steps of %s\n", res.Network, f.port, t.Name, res.Steps, ir.FormatQuantity(res.Timestep, ir.Time))
 	writeRates(out, res, recordedPops(p))
 	fmt.Fprintf(out, "link: %d frames sent, %d retransmitted, %d reconnects; total %.3fs\n", rep.Link.FramesSent, rep.Link.Retransmits, rep.Reconnects, res.Timings.TotalS)
-	return nil
+	return account()
+}
+
+// watchInterrupts closes stop at the first interrupt (or when parent
+// ends) and calls abort at the second; release stops watching.
+func watchInterrupts(parent context.Context, stop chan struct{}, abort func(), say func(string)) (release func()) {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt)
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-sig:
+		case <-parent.Done():
+		case <-quit:
+			return
+		}
+		say("soma: stopping the run at the board's next tick (interrupt again to abort)")
+		close(stop)
+		select {
+		case <-sig:
+			say("soma: aborting")
+			abort()
+		case <-quit:
+		}
+	}()
+	return func() {
+		signal.Stop(sig)
+		close(quit)
+		wg.Wait()
+	}
 }
 
 // finish writes a run's outputs (with -o) and, with --json, prints its
@@ -470,6 +539,7 @@ func recordedPops(p *program.Program) map[string]bool {
 // link's spikes per second of wall time and each recorded population's
 // mean rate. Only on a terminal: pipes and logs get the plain summary.
 type liveRun struct {
+	mu       sync.Mutex // tick (Run's goroutine) and say (the interrupt watcher)
 	bar      *progressbar.ProgressBar
 	meter    *runtime.RateMeter
 	total    int
@@ -499,6 +569,8 @@ func newLiveRun(p *program.Program) *liveRun {
 // tick is Run's OnTick: it counts the tick and redraws at most ten times
 // a second.
 func (l *liveRun) tick(_ int, spikes [][2]uint32) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	now := time.Now()
 	l.meter.Tick(now, spikes)
 	if now.Sub(l.last) < 100*time.Millisecond {
@@ -519,11 +591,27 @@ func (l *liveRun) tick(_ int, spikes [][2]uint32) {
 
 // finish clears the display (nil-safe: no display off a terminal).
 func (l *liveRun) finish() {
-	if l == nil || l.bar == nil {
+	if l == nil {
 		return
 	}
-	_ = l.bar.Clear()
-	_ = l.bar.Exit()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.bar != nil {
+		_ = l.bar.Clear()
+		_ = l.bar.Exit()
+	}
+}
+
+// say prints a line on w above the display (nil-safe).
+func (l *liveRun) say(w io.Writer, msg string) {
+	if l != nil {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.bar != nil {
+			_ = l.bar.Clear()
+		}
+	}
+	fmt.Fprintln(w, msg)
 }
 
 // liveLine is the live display's text: ticks and model time received,

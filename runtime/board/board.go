@@ -41,6 +41,14 @@ type Options struct {
 	Logf func(format string, args ...any)
 }
 
+// answer is a deferred reply: OK with the tick the stream is at (atTick),
+// or a message made when the request came.
+type answer struct {
+	t       runtime.MsgType
+	payload []byte
+	atTick  bool
+}
+
 // Board is a virtual board. Its memory (the image, the last run) outlives
 // connections: Serve can be called again after a line drops, and a host
 // that reconnects finds its partial load or its run's spikes still there.
@@ -64,6 +72,14 @@ type Board struct {
 	running  bool
 	paused   bool
 	stopped  bool
+	// answers are the replies to requests that came during a live stream
+	// (PAUSE, RESUME, STOP, INJECT), in order: the stream sends them at
+	// its next tick boundary, so an OK(t) follows every SPIKES of the
+	// ticks before t and precedes any of the ticks after.
+	answers []answer
+	// draining: the run has ended and the stream is still sending the
+	// answers it owed; later requests queue behind them.
+	draining bool
 	gen      int // bumped when a session or run ends a stream
 	// link counters summed over connections
 	linkTotal runtime.LinkStats
@@ -116,7 +132,7 @@ func (b *Board) Serve(ctx context.Context, port runtime.Port) error {
 	defer func() {
 		st := l.Stats()
 		b.mu.Lock()
-		b.gen++
+		b.cut() // its answers go with the session
 		addStats(&b.linkTotal, st)
 		b.cond.Broadcast()
 		b.mu.Unlock()
@@ -166,8 +182,7 @@ func (s *session) onHello(f runtime.Frame) {
 		}
 		// A new session: the old stream's frames are gone with it.
 		b.mu.Lock()
-		b.gen++
-		b.running = false
+		b.cut() // and the answers it owed
 		b.cond.Broadcast()
 		b.mu.Unlock()
 		s.l.Reset(uint16(h.Nonce>>16), uint16(h.Nonce))
@@ -270,6 +285,19 @@ func (s *session) handle(f runtime.Frame) {
 		s.onStart(m)
 	case runtime.MsgPause, runtime.MsgResume, runtime.MsgStop:
 		b.mu.Lock()
+		if b.draining {
+			b.answers = append(b.answers, answer{t: runtime.MsgOK, atTick: true})
+			b.mu.Unlock()
+			return
+		}
+		if !b.running {
+			// No run streaming: nothing to pause or stop; the answer is
+			// where the last run ended.
+			t := b.runTo
+			b.mu.Unlock()
+			s.reply(runtime.MsgOK, runtime.U32(t))
+			return
+		}
 		switch f.Type {
 		case runtime.MsgPause:
 			b.paused = true
@@ -278,10 +306,10 @@ func (s *session) handle(f runtime.Frame) {
 		case runtime.MsgStop:
 			b.stopped = true
 		}
-		t := b.streamed
+		// The stream obeys at its next tick boundary, and answers then.
+		b.answers = append(b.answers, answer{t: runtime.MsgOK, atTick: true})
 		b.cond.Broadcast()
 		b.mu.Unlock()
-		s.reply(runtime.MsgOK, runtime.U32(t))
 	case runtime.MsgInject:
 		m, err := runtime.ParseInject(f.Payload)
 		if err != nil {
@@ -298,12 +326,13 @@ func (s *session) handle(f runtime.Frame) {
 		s.onRead(m)
 	case runtime.MsgReset:
 		b.mu.Lock()
-		b.gen++
+		owed, at := b.cut()
 		b.buf, b.high, b.load = nil, 0, runtime.Load{}
 		s.cursor = 0
-		b.prog, b.res, b.counters, b.tickAt, b.running = nil, nil, nil, nil, false
+		b.prog, b.res, b.counters, b.tickAt = nil, nil, nil, nil
 		b.cond.Broadcast()
 		b.mu.Unlock()
+		s.send(owed, at)
 		s.reply(runtime.MsgOK, runtime.U32(0))
 	default:
 		s.fail(runtime.ErrCodeBadMessage, f.Type, "unknown message %v", f.Type)
@@ -334,9 +363,11 @@ func (s *session) onLoad(m runtime.Load) {
 		b.buf, b.high, b.load = make([]byte, m.Size), 0, m
 	}
 	s.cursor = resume
-	b.gen++
-	b.prog, b.res, b.counters, b.tickAt, b.running = nil, nil, nil, nil, false
+	owed, at := b.cut()
+	b.prog, b.res, b.counters, b.tickAt = nil, nil, nil, nil
+	b.cond.Broadcast()
 	b.mu.Unlock()
+	s.send(owed, at)
 	b.logf("load: %d bytes, resuming at %d", m.Size, resume)
 	s.reply(runtime.MsgLoaded, runtime.U32(resume))
 }
@@ -499,18 +530,45 @@ func (s *session) onStart(m runtime.Start) {
 		return
 	}
 	b.mu.Lock()
+	owed, was := b.cut() // a run streaming is replaced
 	b.res, b.counters, b.tickAt = res, cnt, at
 	b.runTo, b.streamed = n, 0
 	b.running, b.paused, b.stopped = true, false, false
-	b.gen++
 	gen := b.gen
+	b.cond.Broadcast()
 	b.mu.Unlock()
+	s.send(owed, was)
+	b.logf("run: %d ticks, %d µs a tick", n, m.PaceMicros)
 	s.reply(runtime.MsgOK, runtime.U32(n))
 	go s.stream(gen, 0, n, m.PaceMicros, true)
 }
 
-// stream sends ticks [from, to) as SPIKES batches, then DONE. live streams
-// follow PAUSE and STOP; READ replays do not.
+// cut ends the live stream, if any (b.mu held): it stops at once, and
+// the answers it owed are returned, with the tick it had reached, for
+// the caller to send (or drop with the session).
+func (b *Board) cut() ([]answer, uint32) {
+	b.gen++
+	b.running, b.draining = false, false
+	owed := b.answers
+	b.answers = nil
+	return owed, b.streamed
+}
+
+// send sends deferred answers, OKs saying tick.
+func (s *session) send(owed []answer, tick uint32) {
+	for _, a := range owed {
+		if a.atTick {
+			a.payload = runtime.U32(tick)
+		}
+		if err := s.l.Send(a.t, a.payload); err != nil {
+			return
+		}
+	}
+}
+
+// stream sends ticks [from, to) as SPIKES batches, then DONE. A live
+// stream (a run) follows pace, PAUSE and STOP, at tick boundaries, and
+// answers them there; READ replays just send.
 func (s *session) stream(gen int, from, to, pace uint32, live bool) {
 	b := s.b
 	sz := runtime.NewSizer(s.l, runtime.SpikesHeader)
@@ -518,16 +576,64 @@ func (s *session) stream(gen int, from, to, pace uint32, live bool) {
 	var total uint64
 	t := from
 	part := 0 // spikes of tick t already sent (a split tick)
-	for t < to {
+	step := time.Duration(pace) * time.Microsecond
+	due := time.Now().Add(step) // when tick t is complete (paced runs)
+	for {
 		b.mu.Lock()
-		for live && b.paused && !b.stopped && b.gen == gen {
-			b.cond.Wait()
-		}
 		if b.gen != gen {
 			b.mu.Unlock()
 			return
 		}
-		if live && b.stopped {
+		var owed []answer
+		if live && part == 0 {
+			// A tick boundary: answer the controls, then obey them.
+			owed, b.answers = b.answers, nil
+			if b.stopped || t >= to {
+				b.running, b.draining = false, true
+				b.runTo = t
+				b.mu.Unlock()
+				// Answer what came meanwhile too, in order, until none is
+				// left; requests after that are answered directly.
+				for len(owed) > 0 {
+					s.send(owed, t)
+					b.mu.Lock()
+					if b.gen != gen {
+						b.mu.Unlock()
+						return
+					}
+					owed, b.answers = b.answers, nil
+					b.draining = len(owed) > 0
+					b.mu.Unlock()
+				}
+				b.mu.Lock()
+				b.draining = false
+				b.mu.Unlock()
+				break
+			}
+			if b.paused || step > 0 && time.Now().Before(due) {
+				paused := b.paused
+				b.mu.Unlock()
+				s.send(owed, t)
+				b.mu.Lock()
+				wake := (*time.Timer)(nil)
+				if !b.paused {
+					wake = time.AfterFunc(time.Until(due), func() { b.mu.Lock(); b.cond.Broadcast(); b.mu.Unlock() })
+				}
+				for b.gen == gen && !b.stopped && len(b.answers) == 0 &&
+					(b.paused || step > 0 && time.Now().Before(due)) {
+					b.cond.Wait()
+				}
+				if wake != nil {
+					wake.Stop()
+				}
+				if paused && !b.paused {
+					// Resumed: the next tick takes a whole tick from now.
+					due = time.Now().Add(step)
+				}
+				b.mu.Unlock()
+				continue
+			}
+		} else if t >= to {
 			b.mu.Unlock()
 			break
 		}
@@ -536,6 +642,9 @@ func (s *session) stream(gen int, from, to, pace uint32, live bool) {
 		maxPayload := runtime.SpikesHeader + max(24, sz.Next())
 		size := runtime.SpikesHeader
 		for t < to && size < maxPayload {
+			if live && part == 0 && step > 0 && len(msg.Ticks) > 0 && time.Now().Before(due) {
+				break // the next tick has not run yet
+			}
 			all := b.res.Spikes[b.tickAt[t]:b.tickAt[t+1]]
 			tick := make([][2]uint32, 0, len(all)-part)
 			// At least 5 bytes for the tick's count; pairs until full.
@@ -552,6 +661,9 @@ func (s *session) stream(gen int, from, to, pace uint32, live bool) {
 			if len(tick) == 0 && part+len(tick) < len(all) && len(msg.Ticks) > 0 {
 				break // start the busy tick in the next batch
 			}
+			if part == 0 && step > 0 {
+				due = due.Add(step)
+			}
 			msg.Ticks = append(msg.Ticks, tick)
 			size += runtime.SpikeBytes(tick)
 			total += uint64(len(tick))
@@ -564,25 +676,24 @@ func (s *session) stream(gen int, from, to, pace uint32, live bool) {
 			t++
 		}
 		if live {
+			// A tick begun is finished before any pause or stop: it
+			// counts as streamed (INJECT can no longer change it).
 			b.streamed = t
+			if part > 0 {
+				b.streamed++
+			}
 		}
 		b.mu.Unlock()
+		s.send(owed, t)
 		if err := s.l.Send(runtime.MsgSpikes, msg.Marshal()); err != nil {
 			return
 		}
 		batch++
-		if pace > 0 {
-			time.Sleep(time.Duration(pace) * time.Microsecond * time.Duration(len(msg.Ticks)))
-		}
 	}
 	b.mu.Lock()
 	if b.gen != gen {
 		b.mu.Unlock()
 		return
-	}
-	if live {
-		b.running = false
-		b.runTo = t
 	}
 	b.mu.Unlock()
 	_ = s.l.Send(runtime.MsgDone, runtime.Done{From: from, To: t, Batches: batch, Spikes: total}.Marshal())
@@ -591,42 +702,54 @@ func (s *session) stream(gen int, from, to, pace uint32, live bool) {
 func (s *session) onInject(m runtime.Inject) {
 	b := s.b
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	t, code, err := b.inject(m)
+	if err != nil {
+		msg := runtime.ErrorMsg{Code: code, About: runtime.MsgInject, Message: err.Error()}
+		b.logf("error: %s", msg.Message)
+		s.answerLocked(answer{t: runtime.MsgError, payload: msg.Marshal()})
+		return
+	}
+	s.answerLocked(answer{t: runtime.MsgOK, payload: runtime.U32(t)})
+}
+
+// answerLocked answers a request (b.mu held; it is released): behind the
+// answers a live stream owes, or at once.
+func (s *session) answerLocked(a answer) {
+	b := s.b
+	if b.running || b.draining {
+		b.answers = append(b.answers, a)
+		b.cond.Broadcast()
+		b.mu.Unlock()
+		return
+	}
+	b.mu.Unlock()
+	s.reply(a.t, a.payload)
+}
+
+// inject applies an INJECT (b.mu held) and returns its tick, or why not.
+func (b *Board) inject(m runtime.Inject) (uint32, runtime.ErrorCode, error) {
 	p := b.prog
 	if p == nil {
-		b.mu.Unlock()
-		s.fail(runtime.ErrCodeState, runtime.MsgInject, "INJECT without a committed image")
-		b.mu.Lock()
-		return
+		return 0, runtime.ErrCodeState, errors.New("INJECT without a committed image")
 	}
-	err := func() error {
-		if int(m.Pop) >= len(p.Populations) {
-			return fmt.Errorf("population %d: the image has %d", m.Pop, len(p.Populations))
-		}
-		pop := p.Populations[m.Pop]
-		if !pop.Source {
-			return fmt.Errorf("population %s is not a spike source: spikes can only be injected into an input population", pop.Name)
-		}
-		if m.Tick >= p.Steps {
-			return fmt.Errorf("tick %d is past the run's %d steps", m.Tick, p.Steps)
-		}
-		if b.running && m.Tick < b.streamed {
-			return fmt.Errorf("tick %d has already been streamed (the board is at tick %d)", m.Tick, b.streamed)
-		}
-		for _, n := range m.Neurons {
-			if n >= pop.Size {
-				return fmt.Errorf("neuron %d of population %s (%d neurons)", n, pop.Name, pop.Size)
-			}
-		}
-		return nil
-	}()
-	if err != nil {
-		b.mu.Unlock()
-		s.fail(runtime.ErrCodeInject, runtime.MsgInject, "%v", err)
-		b.mu.Lock()
-		return
+	if int(m.Pop) >= len(p.Populations) {
+		return 0, runtime.ErrCodeInject, fmt.Errorf("population %d: the image has %d", m.Pop, len(p.Populations))
 	}
 	pop := p.Populations[m.Pop]
+	if !pop.Source {
+		return 0, runtime.ErrCodeInject, fmt.Errorf("population %s is not a spike source: spikes can only be injected into an input population", pop.Name)
+	}
+	if m.Tick >= p.Steps {
+		return 0, runtime.ErrCodeInject, fmt.Errorf("tick %d is past the run's %d steps", m.Tick, p.Steps)
+	}
+	if b.running && m.Tick < b.streamed {
+		return 0, runtime.ErrCodeInject, fmt.Errorf("tick %d has already been streamed (the board is at tick %d)", m.Tick, b.streamed)
+	}
+	for _, n := range m.Neurons {
+		if n >= pop.Size {
+			return 0, runtime.ErrCodeInject, fmt.Errorf("neuron %d of population %s (%d neurons)", n, pop.Name, pop.Size)
+		}
+	}
 	for _, n := range m.Neurons {
 		for _, ci := range pop.Cores {
 			c := &p.Cores[ci]
@@ -641,17 +764,11 @@ func (s *session) onInject(m runtime.Inject) {
 		// stream carries on from where it is with the new future.
 		res, cnt, at, err := emulate(p)
 		if err != nil {
-			b.mu.Unlock()
-			s.fail(runtime.ErrCodeInternal, runtime.MsgInject, "%v", err)
-			b.mu.Lock()
-			return
+			return 0, runtime.ErrCodeInternal, err
 		}
 		b.res, b.counters, b.tickAt = res, cnt, at
 	}
-	t := m.Tick
-	b.mu.Unlock()
-	s.reply(runtime.MsgOK, runtime.U32(t))
-	b.mu.Lock()
+	return m.Tick, 0, nil
 }
 
 // addSpike inserts (step, index) into a sorted spike list, once.
