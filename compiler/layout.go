@@ -69,7 +69,7 @@ func layout(s *state) error {
 			w := len(pq.layout)
 			c.Layout = pq.layout
 			c.Neurons = slices.Clone(pq.records[v.lo*w : (v.lo+v.n)*w])
-			c.Geometry = program.Geometry{DelayBits: delayBits, TypeBits: 1, IndexBits: uint8(indexBits(v.n)), SynapseTypes: 2}
+			c.Geometry = program.Geometry{DelayBits: rows[v].delayBits, TypeBits: 1, IndexBits: uint8(indexBits(v.n)), SynapseTypes: 2}
 			c.WeightShift = []uint8{pq.shift[0], pq.shift[1]}
 			c.PopTable, c.Synapses = rows[v].table, rows[v].words
 			c.Plastic = rows[v].stdp
@@ -119,6 +119,8 @@ type coreRows struct {
 	table []program.PopEntry
 	words []uint32
 	stdp  *program.STDP
+	// delayBits sizes the core's ring (2^delayBits slots).
+	delayBits uint8
 	// weights are the probed plastic synapses laid out on this core.
 	weights []program.WeightProbe
 }
@@ -178,6 +180,23 @@ func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
 	for i, v := range s.verts {
 		index[v] = i
 	}
+	// Each core's ring: the target's, or, where rings are generated per
+	// program (limits.max_delay_slots), just deep enough for the longest
+	// delay that reaches the core (slots ≥ delay + 1).
+	ring := make([]uint8, len(s.verts))
+	for i := range ring {
+		ring[i] = delayBits
+	}
+	if s.t.Limits.MaxDelaySlots > s.t.Limits.DelaySlots {
+		for k, pr := range s.net.Projections {
+			post := s.net.PopulationIndex(pr.Post)
+			for _, syn := range s.exp.Synapses[k] {
+				_, rest := s.split(syn.DelaySteps(s.dt))
+				ti := index[s.vertexOf(post, int(syn.Post))]
+				ring[ti] = max(ring[ti], uint8(bits.Len(uint(rest))))
+			}
+		}
+	}
 	in := make([][]incoming, len(s.verts))
 	plasticOn := make([]*ir.Projection, len(s.verts))
 	maxRow := s.t.Limits.MaxRowLength
@@ -194,7 +213,7 @@ func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
 				}
 				plasticOn[ti] = pr
 			}
-			g := program.Geometry{DelayBits: delayBits, TypeBits: 1, IndexBits: uint8(indexBits(b.n))}
+			g := program.Geometry{DelayBits: ring[ti], TypeBits: 1, IndexBits: uint8(indexBits(b.n))}
 			in[ti] = append(in[ti], incoming{key: key, local: uint32(int(syn.Pre) - a.lo), proj: int32(k), syn: int32(n),
 				word: g.Word(q[n].w, uint32(rest), uint32(q[n].typ), uint32(int(syn.Post)-b.lo))})
 		}
@@ -202,7 +221,7 @@ func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
 	out := map[*vertex]*coreRows{}
 	keyMask := ^uint32(1<<s.keys.indexBits - 1)
 	for ti, target := range s.verts {
-		cr := &coreRows{}
+		cr := &coreRows{delayBits: ring[ti]}
 		out[target] = cr
 		syns := in[ti]
 		in[ti] = nil

@@ -87,9 +87,9 @@ func (s *state) partitionAt(fi []*fanIn, start int) error {
 }
 
 // slotDelay is the longest delay the on-core ring holds (slots − 1: the
-// slot being read is the current step); a delay-extension stage adds
-// exactly this much.
-func (s *state) slotDelay() int { return s.t.Limits.DelaySlots - 1 }
+// slot being read is the current step; the deepest ring where rings grow
+// with the delays); a delay-extension stage adds exactly this much.
+func (s *state) slotDelay() int { return s.t.Limits.RingSlots() - 1 }
 
 // split divides a delay of d steps into delay-extension stages and the
 // remainder the target core's ring applies: d = stages·slotDelay + rest,
@@ -112,6 +112,9 @@ func checkDelays(s *state) error {
 		stages, _ := s.split(longest)
 		switch {
 		case stages == 0:
+		case factor <= 1 && s.t.Limits.MaxDelaySlots > s.t.Limits.DelaySlots:
+			return fmt.Errorf("projection %s: delay of %d ticks exceeds the %d ticks of the deepest ring a core can have on %s (limits.max_delay_slots %d; each core's ring grows to its longest delay), and %s has no delay extension; shorten the delay to %d ticks (%s) or lengthen the timestep",
+				pr.Name, longest, D, s.t.Name, s.t.Limits.MaxDelaySlots, s.t.Name, D, fmtSeconds(float64(D)*s.dt))
 		case factor <= 1:
 			return fmt.Errorf("projection %s: delay of %d ticks exceeds the %d-tick on-core delay ring of %s, which has no delay extension; shorten the delay to %d ticks (%s) or lengthen the timestep",
 				pr.Name, longest, D, s.t.Name, D, fmtSeconds(float64(D)*s.dt))

@@ -262,6 +262,18 @@ func TestLoadErrors(t *testing.T) {
 			want:  []string{"limits.delay_slots: must be a power of two"},
 		},
 		{
+			name:  "max delay slots",
+			files: map[string]string{"x.json": strings.Replace(ok, `"description"`, `"limits": {"max_delay_slots": 8}, "description"`, 1)},
+			load:  "x",
+			want:  []string{"limits.max_delay_slots: must be a power of two of at least delay_slots (16), got 8"},
+		},
+		{
+			name:  "max delay slots widen the word",
+			files: map[string]string{"x.json": strings.Replace(ok, `"description"`, `"limits": {"max_delay_slots": 1024}, "description"`, 1)},
+			load:  "x",
+			want:  []string{"a synaptic word needs 35 bits (weight 16 + delay 10 + type 1 + index 8)"},
+		},
+		{
 			name:  "energy entry without source",
 			files: map[string]string{"x.json": strings.Replace(ok, `"description"`, `"energy": {"e": {"value": 1, "unit": "J", "per": "x", "status": "read"}}, "description"`, 1)},
 			load:  "x",

@@ -143,6 +143,9 @@ func (t *Target) WriteSummary(w io.Writer) error {
 	kv.row("synapse types", strconv.Itoa(l.SynapseTypes))
 	kv.row("max row length", strconv.Itoa(l.MaxRowLength))
 	delay := fmt.Sprintf("%d slots", l.DelaySlots)
+	if l.MaxDelaySlots > l.DelaySlots {
+		delay += fmt.Sprintf(" (a core's ring grows to its longest delay, up to %d)", l.MaxDelaySlots)
+	}
 	if l.DelayExtensionFactor > 1 {
 		delay += fmt.Sprintf(" (× up to %d with delay extension)", l.DelayExtensionFactor)
 	}

@@ -221,6 +221,11 @@ type Limits struct {
 	MaxRowLength int `json:"max_row_length"`
 	// DelaySlots is the depth of the on-core delay ring, in ticks (a power of two).
 	DelaySlots int `json:"delay_slots"`
+	// MaxDelaySlots, when set, is the deepest ring a core may have where the
+	// ring is generated per program (the FPGA engine): each core's ring is
+	// sized to its longest incoming delay, from DelaySlots up to this. 0: every
+	// ring has DelaySlots.
+	MaxDelaySlots int `json:"max_delay_slots,omitempty"`
 	// DelayExtensionFactor is how many times a delay-extension stage multiplies the
 	// on-core delay range (1: no extension).
 	DelayExtensionFactor int `json:"delay_extension_factor"`
@@ -231,6 +236,9 @@ type Limits struct {
 	MaxBinaryBytes int    `json:"max_binary_bytes,omitempty"`
 	Source         string `json:"source"`
 }
+
+// RingSlots is the deepest on-core ring: MaxDelaySlots if set, else DelaySlots.
+func (l Limits) RingSlots() int { return max(l.DelaySlots, l.MaxDelaySlots) }
 
 // Timing holds the default simulation timestep.
 type Timing struct {

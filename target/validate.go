@@ -248,6 +248,9 @@ func (t *Target) validateLimits(c *checker) {
 	if l.DelaySlots > 0 && l.DelaySlots&(l.DelaySlots-1) != 0 {
 		c.failf("limits.delay_slots", "must be a power of two, got %d", l.DelaySlots)
 	}
+	if l.MaxDelaySlots != 0 && (l.MaxDelaySlots < l.DelaySlots || l.MaxDelaySlots&(l.MaxDelaySlots-1) != 0) {
+		c.failf("limits.max_delay_slots", "must be a power of two of at least delay_slots (%d), got %d", l.DelaySlots, l.MaxDelaySlots)
+	}
 	c.positive("limits.delay_extension_factor", int64(l.DelayExtensionFactor))
 	c.positive("limits.ring_buffer_entries", int64(l.RingBufferEntries))
 	c.positive("limits.ring_buffer_entry_bits", int64(l.RingBufferEntryBits))
@@ -263,10 +266,10 @@ func (t *Target) validateLimits(c *checker) {
 	}
 	// A packed synapse is weight | delay | type | neuron index in one word.
 	if l.DelaySlots > 0 && l.MaxNeuronsPerCore > 0 {
-		w := t.Numeric.Weight.Bits + bitsFor(l.DelaySlots) + bitsFor(l.SynapseTypes) + bitsFor(l.MaxNeuronsPerCore)
+		w := t.Numeric.Weight.Bits + bitsFor(l.RingSlots()) + bitsFor(l.SynapseTypes) + bitsFor(l.MaxNeuronsPerCore)
 		if w > t.Numeric.SynapticWordBits {
 			c.failf("limits", "a synaptic word needs %d bits (weight %d + delay %d + type %d + index %d), more than numeric.synaptic_word_bits %d",
-				w, t.Numeric.Weight.Bits, bitsFor(l.DelaySlots), bitsFor(l.SynapseTypes), bitsFor(l.MaxNeuronsPerCore), t.Numeric.SynapticWordBits)
+				w, t.Numeric.Weight.Bits, bitsFor(l.RingSlots()), bitsFor(l.SynapseTypes), bitsFor(l.MaxNeuronsPerCore), t.Numeric.SynapticWordBits)
 		}
 	}
 	if d, ok := t.Memory[DTCM]; ok {

@@ -129,7 +129,7 @@ func refusal(p *program.Program, d *Design, t *target.Target, over []FitRow) str
 	b.WriteString("\n  to make it fit, change one of:")
 	b.WriteString("\n  - the part: " + otherParts(p, d, t, over))
 	b.WriteString("\n  - the neurons per engine, " + perEngineHint(d, t, over))
-	b.WriteString("\n  - the network: " + networkHint(shares, over))
+	b.WriteString("\n  - the network: " + networkHint(shares, over, t.Limits.DelaySlots))
 	return b.String()
 }
 
@@ -346,10 +346,10 @@ func perEngineHint(d *Design, t *target.Target, over []FitRow) string {
 
 // networkHint names, per overflowing resource, the memories or logic
 // that use most of it and how the network could use less.
-func networkHint(shares []share, over []FitRow) string {
+func networkHint(shares []share, over []FitRow, minSlots int) string {
 	why := map[string]string{
 		"synapses":           "fewer synapses",
-		"ring buffers":       "fewer neurons: an engine's rings hold 2^DelayBits slots of both synapse types for each of its 2^IndexBits neurons",
+		"ring buffers":       "shorter delays, a longer timestep or fewer neurons: an engine's rings hold 2^k ≥ its longest delay + 1 slots (at least " + strconv.Itoa(minSlots) + ") of both synapse types for each of its 2^IndexBits neurons",
 		"state":              "fewer neurons",
 		"inbox":              "fewer keys routed to an engine: its inbox holds every key that reaches it",
 		"logic":              "fewer engines",

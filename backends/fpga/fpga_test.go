@@ -69,13 +69,15 @@ projections:
 func TestCosim(t *testing.T) {
 	synfire := func(ms float64) func(t *testing.T) (string, string, compiler.Options) {
 		return func(t *testing.T) (string, string, compiler.Options) {
-			b, err := os.ReadFile("../../examples/synfire.yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			// 1 ms steps: the chain's 10 ms delays fit the 15-slot ring
-			s := strings.Replace(string(b), "duration: 120ms", "duration: "+ftoa(ms)+"ms", 1)
-			return strings.Replace(s, "timestep: 0.1ms", "timestep: 1ms", 1), "zcu102", compiler.Options{}
+			// 1 ms steps: the chain's 2–10 ms delays fit the 16-slot ring
+			return synfireAt(t, 1, ms), "zcu102", compiler.Options{}
+		}
+	}
+	// 0.5 ms steps: delays of 4–20 ticks; the engines of g3 (16 ticks)
+	// and g6 (20 ticks) get 32-slot rings (TestRingDepth)
+	synfireLong := func(ms float64) func(t *testing.T) (string, string, compiler.Options) {
+		return func(t *testing.T) (string, string, compiler.Options) {
+			return synfireAt(t, 0.5, ms), "zcu102", compiler.Options{}
 		}
 	}
 	fixed := func(src, tname string) func(t *testing.T) (string, string, compiler.Options) {
@@ -95,6 +97,9 @@ func TestCosim(t *testing.T) {
 		{name: "models/verilator", sim: Verilator, net: fixed(modelsNet, "zcu102")},
 		{name: "synfire-40ms/icarus", sim: Icarus, net: synfire(40)},
 		{name: "synfire-120ms/icarus", sim: Icarus, long: true, net: synfire(120)},
+		{name: "synfire-0.5ms-70ms/icarus", sim: Icarus, net: synfireLong(70), check: fires("g3", "g4", "g6")},
+		{name: "synfire-0.5ms-120ms/icarus", sim: Icarus, long: true, net: synfireLong(120), check: fires("g3", "g6", "g9")},
+		{name: "synfire-0.5ms-120ms/verilator", sim: Verilator, long: true, net: synfireLong(120), check: fires("g3", "g6", "g9")},
 		{name: "uram/zcu104/icarus", sim: Icarus, net: fixed(uramNet, "zcu104"), uram: true},
 		{name: "uram-as-bram/zcu102/icarus", sim: Icarus, net: fixed(uramNet, "zcu102")},
 	}
@@ -171,6 +176,42 @@ func spikesPerModel(t *testing.T, dir string) {
 		}
 	}
 	t.Logf("spikes per population: %v", fired)
+}
+
+// fires: every neuron of each population fires in the emulator's
+// expectation (the synfire chain's volley reached it), so the
+// co-simulation compares the spikes that crossed the population's input
+// delays.
+func fires(pops ...string) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		want, err := readExpectedSpikes(filepath.Join(dir, ExpectedSpikesFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fired := map[string]map[int]bool{}
+		for _, s := range want {
+			if fired[s.Pop] == nil {
+				fired[s.Pop] = map[int]bool{}
+			}
+			fired[s.Pop][s.Neuron] = true
+		}
+		for _, pop := range pops {
+			if len(fired[pop]) != 100 {
+				t.Errorf("%d of the 100 neurons of %s fire: the volley did not cross its delays", len(fired[pop]), pop)
+			}
+		}
+	}
+}
+
+// synfireAt is examples/synfire.yaml with timestep dt and duration ms.
+func synfireAt(t *testing.T, dt, ms float64) string {
+	t.Helper()
+	b, err := os.ReadFile("../../examples/synfire.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(b), "duration: 120ms", "duration: "+ftoa(ms)+"ms", 1)
+	return strings.Replace(s, "timestep: 0.1ms", "timestep: "+ftoa(dt)+"ms", 1)
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -23,7 +23,8 @@ the emulator's expected spikes and cycle counts, and manifest.json
 
   soma fpga sim out/       run the testbench (Icarus Verilog, or Verilator)
                            and compare spikes and per-step cycles with the emulator
-  soma fpga report out/    yosys utilisation against the part's capacity`,
+  soma fpga report out/    yosys utilisation against the part's capacity, beside
+                           the estimate soma compile refused or accepted it by`,
 	}
 	cmd.AddCommand(newFPGASimCmd(), newFPGAReportCmd())
 	return cmd
@@ -63,7 +64,7 @@ func newFPGASimCmd() *cobra.Command {
 func newFPGAReportCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "report DIR",
-		Short: "Synthesize the design with yosys and print its resources against the part",
+		Short: "Synthesize the design with yosys and print its resources against the part and soma's estimate",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := fpga.ReadManifest(args[0])
