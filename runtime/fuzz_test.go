@@ -3,6 +3,8 @@ package runtime
 import (
 	"bytes"
 	"testing"
+
+	"github.com/somahw/soma/results"
 )
 
 func FuzzDecodeFrame(f *testing.F) {
@@ -38,6 +40,10 @@ func FuzzParseMessages(f *testing.F) {
 	f.Add(uint8(MsgInject), Inject{Neurons: []uint32{1}}.Marshal())
 	f.Add(uint8(MsgVerified), Verified{CRCs: []uint32{1}}.Marshal())
 	f.Add(uint8(MsgData), Data{Counters: [][2]uint64{{1, 2}}}.Marshal())
+	rec, _ := Recording{From: 3, To: 9, Traces: []results.Trace{{Name: "out.v", Population: "out", Variable: "v", Unit: "V",
+		Indices: []int{0, 200}, Every: 2, Data: []float64{-0.065, -0.06, -0.064, 1e-300, 0, -0}}}}.Marshal()
+	f.Add(uint8(7), rec)
+	f.Add(uint8(7), TracesChunk{Offset: 4, Total: 9, Data: []byte{0, 1, 2}}.Marshal())
 	f.Fuzz(func(t *testing.T, typ uint8, b []byte) {
 		// Every parser must fail cleanly, and whatever parses must
 		// re-encode to the same bytes (one spelling per message).
@@ -78,6 +84,16 @@ func FuzzParseMessages(f *testing.F) {
 			_, _ = ParseRead(b)
 			_, _ = ParseWrite(b)
 			_, _ = ParseReady(b)
+			c, err := ParseTracesChunk(b)
+			same(c.Marshal(), err)
+			r, err := ParseRecording(b)
+			if err == nil {
+				enc, merr := r.Marshal()
+				if merr != nil {
+					t.Fatalf("a parsed recording does not encode: %v", merr)
+				}
+				same(enc, nil)
+			}
 		}
 	})
 }

@@ -71,9 +71,10 @@ func TestVersionRefused(t *testing.T) {
 		major, minor uint8
 		want         string // "" accepted
 	}{
-		{"protocol 1.0 board", 1, 0, `incompatible board: board "old" speaks link protocol 1.0; this host speaks 2.0 (the major versions must match: update soma or the board's firmware)`},
-		{"protocol 3.1 board", 3, 1, `incompatible board: board "old" speaks link protocol 3.1; this host speaks 2.0`},
+		{"protocol 1.0 board", 1, 0, `incompatible board: board "old" speaks link protocol 1.0; this host speaks 2.1 (the major versions must match: update soma or the board's firmware)`},
+		{"protocol 3.1 board", 3, 1, `incompatible board: board "old" speaks link protocol 3.1; this host speaks 2.1`},
 		{"same major, newer minor", ProtocolMajor, 9, ""},
+		{"same major, older minor (no traces, but a run)", ProtocolMajor, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

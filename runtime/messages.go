@@ -11,7 +11,7 @@ import (
 // are refused at HELLO; a higher minor version only adds messages.
 const (
 	ProtocolMajor = 2
-	ProtocolMinor = 0
+	ProtocolMinor = 1
 )
 
 // MsgType is a frame's message type.
@@ -45,6 +45,7 @@ const (
 	MsgRead      MsgType = 0x30 // host → board: counters, or a range of ticks' spikes
 	MsgData      MsgType = 0x31 // board → host: counters
 	MsgReset     MsgType = 0x32 // host → board: forget the image and the run
+	MsgTraces    MsgType = 0x33 // board → host: a chunk of a run's recorded traces (2.1)
 )
 
 var msgNames = map[MsgType]string{
@@ -52,7 +53,7 @@ var msgNames = map[MsgType]string{
 	MsgLoad: "LOAD", MsgLoaded: "LOADED", MsgWrite: "WRITE", MsgWriteMore: "WRITE_MORE", MsgVerify: "VERIFY",
 	MsgVerified: "VERIFIED", MsgCommit: "COMMIT", MsgReady: "READY", MsgStart: "START", MsgPause: "PAUSE",
 	MsgResume: "RESUME", MsgStop: "STOP", MsgSpikes: "SPIKES", MsgDone: "DONE", MsgInject: "INJECT",
-	MsgRead: "READ", MsgData: "DATA", MsgReset: "RESET",
+	MsgRead: "READ", MsgData: "DATA", MsgReset: "RESET", MsgTraces: "TRACES",
 }
 
 func (t MsgType) String() string {
@@ -101,6 +102,7 @@ const (
 const (
 	ReadCounters = 1
 	ReadSpikes   = 2
+	ReadTraces   = 3 // protocol 2.1: the recorded traces, as TRACES chunks of a Recording
 )
 
 // errShort is returned by the parsers for truncated payloads.
@@ -647,8 +649,10 @@ func ParseInject(b []byte) (Inject, error) {
 	return m, r.done(MsgInject)
 }
 
-// Read asks for counters (ReadCounters) or for the spikes of ticks
-// [From, To) of the last run (ReadSpikes), which stream as SPIKES + DONE.
+// Read asks for counters (ReadCounters), for the spikes of ticks
+// [From, To) of the last run (ReadSpikes), which stream as SPIKES + DONE,
+// or for the traces recorded in those ticks (ReadTraces), which come as
+// TRACES chunks of an encoded Recording.
 type Read struct {
 	What     uint8
 	From, To uint32

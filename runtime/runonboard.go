@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/somahw/soma/backends/spinnaker"
@@ -78,7 +79,9 @@ func RunOnBoard(ctx context.Context, dial func() (Port, error), image []byte, op
 	if runErr != nil && r == nil {
 		return nil, c.Report(), runErr
 	}
-	if runErr == nil {
+	var stopped *StoppedError
+	whole := runErr == nil || errors.As(runErr, &stopped) // every tick that ran arrived
+	if whole {
 		_, _ = c.Counters(ctx)
 	}
 	steps := r.Ticks
@@ -90,6 +93,18 @@ func RunOnBoard(ctx context.Context, dial func() (Port, error), image []byte, op
 		res.Populations = append(res.Populations, results.Population{Name: pop.Name, Size: int(pop.Size), Model: pop.Model})
 	}
 	res.Spikes = r.Result()
+	if probes := tracedProbes(p); whole && len(probes) > 0 {
+		// The analogue probes' samples, for the ticks that ran.
+		tr, err := c.Traces(ctx, 0, steps)
+		if err != nil {
+			err = fmt.Errorf("the spikes of every tick that ran arrived, but the recorded traces (%s) did not: %w", strings.Join(probes, ", "), err)
+			if runErr != nil {
+				err = fmt.Errorf("%w; %v", err, runErr)
+			}
+			return res, c.Report(), err
+		}
+		res.Traces = tr
+	}
 	res.Timings.BuildS = runStart.Sub(start).Seconds()
 	res.Timings.RunS = time.Since(runStart).Seconds()
 	res.Timings.TotalS = time.Since(start).Seconds()
@@ -133,4 +148,26 @@ func loadUnlessStopped(ctx context.Context, c *Client, image []byte, kind uint8,
 		return errStoppedLoading
 	}
 	return err
+}
+
+// tracedProbes names the analogue probes a program records
+// (population.variable, projection.weights), in program order.
+func tracedProbes(p *program.Program) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(name string) {
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	for _, c := range p.Cores {
+		for _, v := range c.Record.Vars {
+			add(p.Populations[c.Pop].Name + "." + v.Field)
+		}
+		for _, w := range c.Record.Weights {
+			add(w.Projection + ".weights")
+		}
+	}
+	return out
 }

@@ -807,8 +807,57 @@ func (s *session) onRead(m runtime.Read) {
 		gen := b.gen
 		b.mu.Unlock()
 		go s.stream(gen, m.From, m.To, 0, false)
+	case runtime.ReadTraces:
+		b.mu.Lock()
+		if b.res == nil {
+			b.mu.Unlock()
+			s.fail(runtime.ErrCodeState, runtime.MsgRead, "no run to read traces from")
+			return
+		}
+		if m.From > m.To || m.To > b.runTo {
+			b.mu.Unlock()
+			s.fail(runtime.ErrCodeBadMessage, runtime.MsgRead, "ticks [%d, %d): the run has %d", m.From, m.To, b.runTo)
+			return
+		}
+		rec := runtime.Recording{From: m.From, To: m.To}
+		for _, t := range b.res.Traces {
+			rec.Traces = append(rec.Traces, runtime.Slice(t, m.From, m.To))
+		}
+		gen := b.gen
+		b.mu.Unlock()
+		blob, err := rec.Marshal()
+		if err != nil {
+			s.fail(runtime.ErrCodeCapacity, runtime.MsgRead, "the recording cannot be sent: %v", err)
+			return
+		}
+		if uint64(len(blob)) > math.MaxUint32 {
+			s.fail(runtime.ErrCodeCapacity, runtime.MsgRead, "the recording of ticks [%d, %d) is %d bytes; READ at most 4 GiB at a time", m.From, m.To, len(blob))
+			return
+		}
+		go s.sendRecording(gen, blob)
 	default:
 		s.fail(runtime.ErrCodeBadMessage, runtime.MsgRead, "unknown READ item %d", m.What)
+	}
+}
+
+// sendRecording sends an encoded Recording as TRACES chunks, sized like
+// spike batches from the line's error rate.
+func (s *session) sendRecording(gen int, blob []byte) {
+	b := s.b
+	sz := runtime.NewSizer(s.l, runtime.TracesHeader)
+	for off := 0; off < len(blob); {
+		b.mu.Lock()
+		same := b.gen == gen
+		b.mu.Unlock()
+		if !same {
+			return
+		}
+		n := min(max(24, sz.Next()), len(blob)-off)
+		c := runtime.TracesChunk{Offset: uint32(off), Total: uint32(len(blob)), Data: blob[off : off+n]}
+		if err := s.l.Send(runtime.MsgTraces, c.Marshal()); err != nil {
+			return
+		}
+		off += n
 	}
 }
 
