@@ -138,6 +138,7 @@ func addLink(dst *LinkStats, s LinkStats) {
 	dst.Retransmits += s.Retransmits
 	dst.Probes += s.Probes
 	dst.SeqBytesSent += s.SeqBytesSent
+	dst.ResentBytes += s.ResentBytes
 	dst.FramesReceived += s.FramesReceived
 	dst.FramesBad += s.FramesBad
 	dst.Oversized += s.Oversized

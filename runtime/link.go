@@ -63,6 +63,7 @@ type LinkStats struct {
 	BytesReceived  uint64
 	PayloadSent    uint64 // payload bytes of first transmissions
 	SeqBytesSent   uint64 // wire bytes of sequenced frames, retransmissions included
+	ResentBytes    uint64 // of which retransmissions' (probes included)
 }
 
 // ErrLinkDead is wrapped by every error a dead link returns.
@@ -361,6 +362,7 @@ func (l *Link) writer() {
 			}
 			p.resent = true
 			l.stats.Retransmits++
+			l.stats.ResentBytes += uint64(len(p.wire))
 			if p.probe {
 				l.stats.Probes++
 				p.probe = false

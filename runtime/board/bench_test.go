@@ -25,7 +25,7 @@ func benchLoad(b *testing.B, baud int, ber float64) {
 	})
 	v.baud = baud
 	link := runtime.LinkOptions{MinRTO: 20 * time.Millisecond, MaxRTO: 200 * time.Millisecond, MaxRetries: 20}
-	var frac, wire, resent float64
+	var frac, wire, resent, resentBytes, framing, idle, perFrame float64
 	n := 0
 	for b.Loop() {
 		img[0]++ // a new image each time: no resuming the last one
@@ -42,14 +42,27 @@ func benchLoad(b *testing.B, baud int, ber float64) {
 		}
 		rep := c.Report()
 		c.Close()
-		frac += float64(len(img)) / (el * float64(baud) / 10)
+		line := el * float64(baud) / 10 // bytes the line could have carried
+		frac += float64(len(img)) / line
 		wire += float64(rep.Link.BytesSent) / float64(len(img))
 		resent += float64(rep.Link.Retransmits)
+		// Where the line time went, as fractions of it: image bytes (frac),
+		// retransmitted frames, every other byte sent (frame and message
+		// headers, COBS, VERIFY, LOAD, COMMIT, ACKs), and idle.
+		l := rep.Link
+		resentBytes += float64(l.ResentBytes) / line
+		framing += float64(l.BytesSent-l.ResentBytes-uint64(len(img))) / line
+		idle += 1 - float64(l.BytesSent)/line
+		perFrame += float64(l.PayloadSent) / float64(l.FramesSent)
 		n++
 	}
 	b.ReportMetric(frac/float64(n), "line-fraction")
 	b.ReportMetric(wire/float64(n), "wire-bytes/byte")
 	b.ReportMetric(resent/float64(n), "retransmits/load")
+	b.ReportMetric(resentBytes/float64(n), "line-resent")
+	b.ReportMetric(framing/float64(n), "line-overhead")
+	b.ReportMetric(idle/float64(n), "line-idle")
+	b.ReportMetric(perFrame/float64(n), "payload-bytes/frame")
 	b.SetBytes(int64(len(img)))
 }
 
