@@ -385,8 +385,8 @@ run: {timestep: 1ms, duration: 10ms}
 populations:
   a: {size: 10, model: if_curr_exp}
 projections:
-  slow: {pre: a, post: a, connector: all_to_all, weight: 1nA, delay: 40ms}
-`, "zcu102", Options{}, "projection slow: delay of 40 ticks exceeds the 31 ticks of the deepest ring a core can have on zcu102 (limits.max_delay_slots 32; each core's ring grows to its longest delay), and zcu102 has no delay extension; shorten the delay to 31 ticks (31ms) or lengthen the timestep"},
+  slow: {pre: a, post: a, connector: all_to_all, weight: 1nA, delay: 400ms}
+`, "zcu102", Options{}, "projection slow: delay of 400 ticks exceeds the 255 ticks of the deepest ring a core can have on zcu102 (limits.max_delay_slots 256; each core's ring grows to its longest delay), and zcu102 has no delay extension; shorten the delay to 255 ticks (255ms) or lengthen the timestep"},
 		{"delay beyond extension", `
 run: {timestep: 1ms, duration: 10ms}
 populations:

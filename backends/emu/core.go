@@ -42,9 +42,12 @@ type core struct {
 	decE, decI, initE, initI []uint32
 
 	// ring buffer: slots × types × n entries, saturating at ringCap.
-	ring                   []uint32
-	slotMask, slotStride   int
-	typeStride             int // entries per synapse type: n rounded up to 8
+	ring                 []uint32
+	slotMask, slotStride int
+	typeStride           int // entries per synapse type: n rounded up to 8
+	// slotBase[d] is, during receive, the ring offset of the slot a delay
+	// of d steps lands in: one entry per value the delay field can hold.
+	slotBase               []int
 	ringCap                uint32
 	shift                  [2]uint
 	wShift, dShift, tShift uint
@@ -145,6 +148,7 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, 
 		c.iMask = 1<<g.IndexBits - 1
 		c.tShift, c.tMask = uint(g.IndexBits), 1<<g.TypeBits-1
 		c.dShift, c.dMask = uint(g.IndexBits+g.TypeBits), 1<<g.DelayBits-1
+		c.slotBase = make([]int, c.dMask+1)
 		c.wShift = uint(g.IndexBits + g.TypeBits + g.DelayBits)
 		c.table, c.syn = pc.PopTable, pc.Synapses
 		c.decodeTable()
@@ -452,12 +456,12 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 		return 0, 0, 0
 	}
 	// The ring offset of each delay's slot, computed once per step.
-	var slotBase [32]int
-	for d := range min(len(slotBase), c.slotMask+1) {
+	slotBase := c.slotBase
+	for d := range slotBase {
 		slotBase[d] = ((t + d) & c.slotMask) * c.slotStride
 	}
 	ring, syn := c.ring, c.syn
-	iMask, tShift, tMask, dShift, dMask, wShift := c.iMask, c.tShift, c.tMask, c.dShift, c.dMask&31, c.wShift
+	iMask, tShift, tMask, dShift, dMask, wShift := c.iMask, c.tShift, c.tMask, c.dShift, c.dMask, c.wShift
 	n, ringCap := c.typeStride, c.ringCap
 	var saturated uint64
 	// Rows from the slow path (packets looked up here) join the ones the

@@ -3,6 +3,7 @@ package fpga
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -161,6 +162,19 @@ func TestResources(t *testing.T) {
 				d, err := Build(p, tg)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if _, _, err := Check(p, tg); err != nil {
+					// a design the part cannot hold is refused before
+					// yosys: the refusal is its report (the same RTL is
+					// synthesised for the bigger parts)
+					var fe *FitError
+					if !errors.As(err, &fe) {
+						t.Fatal(err)
+					}
+					mu.Lock()
+					table = append(table, fmt.Sprintf("%s %s: refused: %s", rd.name, board, strings.SplitN(err.Error(), "\n", 2)[0]))
+					mu.Unlock()
+					continue
 				}
 				dir := t.TempDir()
 				if err := WriteArtifacts(dir, p, tg); err != nil {

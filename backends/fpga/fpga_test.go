@@ -80,6 +80,11 @@ func TestCosim(t *testing.T) {
 			return synfireAt(t, 0.5, ms), "zcu102", compiler.Options{}
 		}
 	}
+	synfireAsWritten := func(ms float64) func(t *testing.T) (string, string, compiler.Options) {
+		return func(t *testing.T) (string, string, compiler.Options) {
+			return synfireAt(t, 0.1, ms), "zcu102", compiler.Options{}
+		}
+	}
 	fixed := func(src, tname string) func(t *testing.T) (string, string, compiler.Options) {
 		return func(*testing.T) (string, string, compiler.Options) { return src, tname, compiler.Options{} }
 	}
@@ -98,6 +103,9 @@ func TestCosim(t *testing.T) {
 		{name: "synfire-40ms/icarus", sim: Icarus, net: synfire(40)},
 		{name: "synfire-120ms/icarus", sim: Icarus, long: true, net: synfire(120)},
 		{name: "synfire-0.5ms-70ms/icarus", sim: Icarus, net: synfireLong(70), check: fires("g3", "g4", "g6")},
+		// 0.1 ms, as the example is written: 20–100-tick delays, rings of up to 128 slots
+		{name: "synfire-0.1ms-50ms/verilator", sim: Verilator, net: synfireAsWritten(50), check: fires("g3", "g4")},
+		{name: "synfire-0.1ms-120ms/verilator", sim: Verilator, long: true, net: synfireAsWritten(120), check: fires("g3", "g6", "g9")},
 		{name: "synfire-0.5ms-120ms/icarus", sim: Icarus, long: true, net: synfireLong(120), check: fires("g3", "g6", "g9")},
 		{name: "synfire-0.5ms-120ms/verilator", sim: Verilator, long: true, net: synfireLong(120), check: fires("g3", "g6", "g9")},
 		{name: "uram/zcu104/icarus", sim: Icarus, net: fixed(uramNet, "zcu104"), uram: true},

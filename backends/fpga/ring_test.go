@@ -27,8 +27,11 @@ func TestRingDepth(t *testing.T) {
 		{dt: 1, slots: map[string]int{"g0": 16, "g1": 16, "g2": 16, "g3": 16, "g4": 16, "g5": 16, "g6": 16, "g7": 16, "g8": 16, "g9": 16}},
 		// 0.5 ms: g2→g3 is 16 ticks and g5→g6 20: 32 slots; g8→g9's 3–6 ms spread is 6–12 ticks
 		{dt: 0.5, slots: map[string]int{"g0": 16, "g1": 16, "g2": 16, "g3": 32, "g4": 16, "g5": 16, "g6": 32, "g7": 16, "g8": 16, "g9": 16}},
-		// 0.1 ms, as the example is written: g0→g1 is 50 ticks
-		{dt: 0.1, want: "projection g0_g1: delay of 50 ticks exceeds the 31 ticks of the deepest ring a core can have on zcu102 (limits.max_delay_slots 32; each core's ring grows to its longest delay), and zcu102 has no delay extension; shorten the delay to 31 ticks (3.1ms) or lengthen the timestep"},
+		// 0.1 ms, as the example is written: delays of 20–100 ticks
+		// (g2→g3 80, g5→g6 100 and g7→g8 70 ticks: 128 slots)
+		{dt: 0.1, slots: map[string]int{"g0": 16, "g1": 64, "g2": 32, "g3": 128, "g4": 64, "g5": 64, "g6": 128, "g7": 32, "g8": 128, "g9": 64}},
+		// 0.01 ms: g0→g1 is 500 ticks, past the deepest ring
+		{dt: 0.01, want: "projection g0_g1: delay of 500 ticks exceeds the 255 ticks of the deepest ring a core can have on zcu102 (limits.max_delay_slots 256; each core's ring grows to its longest delay), and zcu102 has no delay extension; shorten the delay to 255 ticks (2.55ms) or lengthen the timestep"},
 	}
 	for _, tc := range tests {
 		t.Run(ftoa(tc.dt)+"ms", func(t *testing.T) {
