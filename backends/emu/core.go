@@ -65,6 +65,9 @@ type core struct {
 	// (their lookups resolved at load); stepPackets counts those packets.
 	work        []rowRef
 	stepPackets uint64
+	// stepRows, stepWords and stepEvents count the static rows phase C
+	// added from fans this step (see Emulator.addFans).
+	stepRows, stepWords, stepEvents uint64
 	// rowAt[entry][local] is the row offset of each key of each
 	// population-table entry (-1: no row): the table decoded once at load,
 	// since it does not change during a run.
@@ -510,6 +513,27 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 	}
 	c.cnt.RingSaturations += saturated
 	return rows, words, events
+}
+
+// addRow adds a static row's synaptic words into the ring slots they are
+// due in, at step t, as receive does for the rows it fetches; the row
+// counts as fetched (its header word and its synapses).
+func (c *core) addRow(row []uint32, t int) {
+	c.stepRows++
+	c.stepWords += uint64(1 + len(row))
+	c.stepEvents += uint64(len(row))
+	ring, ringCap := c.ring, c.ringCap
+	iMask, tShift, tMask, dShift, dMask, wShift := c.iMask, c.tShift, c.tMask, c.dShift, c.dMask, c.wShift
+	slotMask, slotStride, n := c.slotMask, c.slotStride, c.typeStride
+	for _, w := range row {
+		pos := ((t+int(w>>dShift&dMask))&slotMask)*slotStride + int(w>>tShift&tMask)*n + int(w&iMask)
+		s := ring[pos] + w>>wShift
+		if s > ringCap {
+			s = ringCap
+			c.cnt.RingSaturations++
+		}
+		ring[pos] = s
+	}
 }
 
 // updateIFCurrExpSpiNNaker is update for if_curr_exp on SpiNNaker targets,

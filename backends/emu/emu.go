@@ -71,6 +71,10 @@ type Emulator struct {
 	ordered []*core
 	// active lists the trees used on the fast path this step.
 	active []*tree
+	// fanWords holds the static rows of every fan (see tree.fans); fired
+	// lists the fans of this step's packets, in delivery order.
+	fanWords []uint32
+	fired    []*fan
 	// touched sums the row words route reads ahead of phase C, so that
 	// the compiler keeps the loads.
 	touched uint32
@@ -191,7 +195,9 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	e.pool = newPool(min(workers, len(e.cores)), e.balance(workers))
+	ranges := e.balance(workers)
+	e.pool = newPool(min(workers, len(e.cores)), ranges)
+	e.splitFans(ranges)
 	return e, nil
 }
 
@@ -231,12 +237,18 @@ func (e *Emulator) Run() (*results.Result, *Counters, error) {
 	// but the amortised growth of inboxes and recordings.
 	step := 0
 	phaseA := func(i int) { e.phaseA(i, step) }
-	phaseC := func(i int) { e.phaseC(i, step) }
+	phaseC := func(w, lo, hi int) {
+		e.addFans(w, step)
+		for i := lo; i < hi; i++ {
+			e.phaseC(i, step)
+		}
+	}
 	for t := range steps {
 		step = t
 		e.pool.run(phaseA)
 		e.route(t)
-		e.pool.run(phaseC)
+		e.pool.runWorkers(phaseC)
+		e.fired = e.fired[:0]
 		e.sample(t)
 		if e.opts.Progress != nil && (t%every == 0 || t == steps-1) {
 			e.opts.Progress(t+1, steps)
@@ -299,14 +311,17 @@ func (e *Emulator) route(t int) {
 				e.active = append(e.active, tr)
 			}
 			tr.count++
-			r := tr.rows[0]
+			ri := uint32(0)
 			if len(tr.rows) > 1 {
-				r = tr.rows[local&(1<<c.delayIdx-1)]
+				ri = local & (1<<c.delayIdx - 1)
 				if c.kind != program.DelayCore {
-					r = tr.rows[local]
+					ri = local
 				}
 			}
-			for _, ref := range r {
+			if len(tr.fans[ri].segs) > 0 {
+				e.fired = append(e.fired, &tr.fans[ri])
+			}
+			for _, ref := range tr.rows[ri] {
 				dc := e.cores[ref.core]
 				dc.work = append(dc.work, ref)
 				// Touch the row now: these loads do not depend on each
@@ -331,11 +346,24 @@ func (e *Emulator) route(t int) {
 	e.touched += touched
 }
 
+// addFans adds the static rows of this step's packets into the rings of
+// worker w's cores: per core, in delivery order, as receive would.
+func (e *Emulator) addFans(w, t int) {
+	words := e.fanWords
+	for _, f := range e.fired {
+		for _, sg := range f.segs[f.split[w]:f.split[w+1]] {
+			e.cores[sg.core].addRow(words[sg.lo:sg.hi], t)
+		}
+	}
+}
+
 func (e *Emulator) phaseC(i, t int) {
 	c := e.cores[i]
 	packets := uint64(len(c.inbox)) + c.stepPackets
 	c.stepPackets = 0
 	rows, words, events := c.receive(t)
+	rows, words, events = rows+c.stepRows, words+c.stepWords, events+c.stepEvents
+	c.stepRows, c.stepWords, c.stepEvents = 0, 0, 0
 	c.inbox = c.inbox[:0]
 	c.work = c.work[:0]
 	cnt := &c.cnt

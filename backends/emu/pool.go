@@ -15,7 +15,10 @@ type pool struct {
 	phase   atomic.Uint64
 	pending atomic.Int64
 	work    func(int)
-	quit    atomic.Bool
+	// workWorker, when set, is called once per worker with its range
+	// instead of work once per core.
+	workWorker func(w, lo, hi int)
+	quit       atomic.Bool
 }
 
 func newPool(workers int, ranges [][2]int) *pool {
@@ -44,8 +47,12 @@ func (p *pool) worker(w int) {
 			return
 		}
 		r := p.ranges[w]
-		for i := r[0]; i < r[1]; i++ {
-			p.work(i)
+		if f := p.workWorker; f != nil {
+			f(w, r[0], r[1])
+		} else {
+			for i := r[0]; i < r[1]; i++ {
+				p.work(i)
+			}
 		}
 		p.pending.Add(-1)
 	}
@@ -59,13 +66,18 @@ func (p *pool) run(f func(int)) {
 		}
 		return
 	}
-	p.work = f
+	p.work, p.workWorker = f, nil
 	p.pending.Store(int64(len(p.ranges) - 1))
 	p.phase.Add(1)
 	r := p.ranges[0]
 	for i := r[0]; i < r[1]; i++ {
 		f(i)
 	}
+	p.wait()
+}
+
+// wait spins until the other workers have finished the phase.
+func (p *pool) wait() {
 	spins := 0
 	for p.pending.Load() != 0 {
 		if spins++; spins > 64 {
@@ -73,6 +85,20 @@ func (p *pool) run(f func(int)) {
 			spins = 0
 		}
 	}
+}
+
+// runWorkers calls f once per worker with the worker's range of cores and
+// returns when all are done.
+func (p *pool) runWorkers(f func(w, lo, hi int)) {
+	if len(p.ranges) <= 1 {
+		f(0, p.ranges[0][0], p.ranges[0][1])
+		return
+	}
+	p.workWorker = f
+	p.pending.Store(int64(len(p.ranges) - 1))
+	p.phase.Add(1)
+	f(0, p.ranges[0][0], p.ranges[0][1])
+	p.wait()
 }
 
 func (p *pool) stop() { p.quit.Store(true) }

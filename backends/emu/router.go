@@ -1,7 +1,10 @@
 package emu
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"sort"
 
 	"github.com/somahw/soma/program"
 )
@@ -18,12 +21,34 @@ type tree struct {
 	// rows[local] lists them (cores without a row for that neuron get the
 	// packet counted but no work). neuronDests and delayDests are the
 	// cores the packet reaches.
-	fast        bool
-	rows        [][]rowRef
+	fast bool
+	// rows[local] lists the plastic rows a packet reaches (their weights
+	// change during the run, so they are read where they live).
+	rows [][]rowRef
+	// fans[local] holds the static rows a packet reaches, decoded at load
+	// (nothing writes them during a run): their synaptic words copied
+	// into Emulator.fanWords, one segment per receiving core, in core
+	// order, so phase C streams them without a lookup per row and each
+	// worker takes the segments of its own cores.
+	fans        []fan
 	neuronDests []int32
 	delayDests  []int32
 	// count is the packets sent on the tree this step (fast path).
 	count uint32
+}
+
+// fan is the static rows one packet reaches.
+type fan struct {
+	segs []segment
+	// split[w] is the first segment of worker w's cores (len workers+1).
+	split []uint32
+}
+
+// segment is one receiving core's row of a fan: its synaptic words are
+// Emulator.fanWords[lo:hi]; the core fetches one header word besides.
+type segment struct {
+	core   int32
+	lo, hi uint32
 }
 
 // rowRef is a row a packet reaches: the core, the row's offset and its
@@ -230,6 +255,7 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 		return
 	}
 	t.rows = make([][]rowRef, n)
+	t.fans = make([]fan, n)
 	for _, h := range t.hops {
 		for _, d := range h.cores {
 			c := e.cores[d.core]
@@ -239,9 +265,37 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 			en := c.table[d.entry]
 			for local := range n {
 				key := base | uint32(local)
-				if at := c.rowAt[d.entry]; int(key&^en.Mask) < len(at) && at[key&^en.Mask] >= 0 {
-					t.rows[local] = append(t.rows[local], newRowRef(c, uint32(at[key&^en.Mask]), en.Plastic))
+				at := c.rowAt[d.entry]
+				if int(key&^en.Mask) >= len(at) || at[key&^en.Mask] < 0 {
+					continue
 				}
+				row := uint32(at[key&^en.Mask])
+				if en.Plastic {
+					t.rows[local] = append(t.rows[local], newRowRef(c, row, true))
+					continue
+				}
+				lo := uint32(len(e.fanWords))
+				e.fanWords = append(e.fanWords, c.syn[row+1:row+1+c.syn[row]]...)
+				t.fans[local].segs = append(t.fans[local].segs, segment{d.core, lo, uint32(len(e.fanWords))})
+			}
+		}
+	}
+	for i := range t.fans {
+		slices.SortStableFunc(t.fans[i].segs, func(a, b segment) int { return cmp.Compare(a.core, b.core) })
+	}
+}
+
+// splitFans records, in every fan, where each worker's cores begin.
+func (e *Emulator) splitFans(ranges [][2]int) {
+	for _, ts := range e.trees {
+		for _, tr := range ts {
+			for i := range tr.fans {
+				f := &tr.fans[i]
+				f.split = make([]uint32, len(ranges)+1)
+				for w, r := range ranges {
+					f.split[w] = uint32(sort.Search(len(f.segs), func(k int) bool { return int(f.segs[k].core) >= r[0] }))
+				}
+				f.split[len(ranges)] = uint32(len(f.segs))
 			}
 		}
 	}
