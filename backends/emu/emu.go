@@ -75,6 +75,8 @@ type Emulator struct {
 	// lists the fans of this step's packets, in delivery order.
 	fanWords []uint32
 	fired    []*fan
+	// sampled lists the cores with analogue probes.
+	sampled []*core
 	// touched sums the row words route reads ahead of phase C, so that
 	// the compiler keeps the loads.
 	touched uint32
@@ -231,6 +233,12 @@ func (e *Emulator) Run() (*results.Result, *Counters, error) {
 	start := time.Now()
 	steps := int(e.p.Steps)
 	res := e.newResult()
+	e.sampled = e.sampled[:0]
+	for _, c := range e.cores {
+		if len(c.vars) > 0 || len(c.weightRecs) > 0 {
+			e.sampled = append(e.sampled, c)
+		}
+	}
 	every := max(1, steps/200)
 	defer e.pool.stop()
 	// The phase functions are made once: the step loop allocates nothing
@@ -499,7 +507,7 @@ func (c *core) field(name string) ([]int32, bool) {
 
 // sample records the analogue probes at the end of step t.
 func (e *Emulator) sample(t int) {
-	for _, c := range e.cores {
+	for _, c := range e.sampled {
 		for k := range c.weightRecs {
 			r := &c.weightRecs[k]
 			if t%int(r.probe.Every) != 0 {

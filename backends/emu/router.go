@@ -256,32 +256,35 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 	}
 	t.rows = make([][]rowRef, n)
 	t.fans = make([]fan, n)
+	// The receiving neuron cores in core order, so that each fan's words
+	// lie in one run, in the order phase C reads them.
+	var dests []delivery
 	for _, h := range t.hops {
 		for _, d := range h.cores {
-			c := e.cores[d.core]
-			if c.kind != program.NeuronCore || d.entry < 0 {
-				continue
-			}
-			en := c.table[d.entry]
-			for local := range n {
-				key := base | uint32(local)
-				at := c.rowAt[d.entry]
-				if int(key&^en.Mask) >= len(at) || at[key&^en.Mask] < 0 {
-					continue
-				}
-				row := uint32(at[key&^en.Mask])
-				if en.Plastic {
-					t.rows[local] = append(t.rows[local], newRowRef(c, row, true))
-					continue
-				}
-				lo := uint32(len(e.fanWords))
-				e.fanWords = append(e.fanWords, c.syn[row+1:row+1+c.syn[row]]...)
-				t.fans[local].segs = append(t.fans[local].segs, segment{d.core, lo, uint32(len(e.fanWords))})
+			if e.cores[d.core].kind == program.NeuronCore && d.entry >= 0 {
+				dests = append(dests, d)
 			}
 		}
 	}
-	for i := range t.fans {
-		slices.SortStableFunc(t.fans[i].segs, func(a, b segment) int { return cmp.Compare(a.core, b.core) })
+	slices.SortStableFunc(dests, func(a, b delivery) int { return cmp.Compare(a.core, b.core) })
+	for local := range n {
+		key := base | uint32(local)
+		for _, d := range dests {
+			c := e.cores[d.core]
+			en := c.table[d.entry]
+			at := c.rowAt[d.entry]
+			if int(key&^en.Mask) >= len(at) || at[key&^en.Mask] < 0 {
+				continue
+			}
+			row := uint32(at[key&^en.Mask])
+			if en.Plastic {
+				t.rows[local] = append(t.rows[local], newRowRef(c, row, true))
+				continue
+			}
+			lo := uint32(len(e.fanWords))
+			e.fanWords = append(e.fanWords, c.syn[row+1:row+1+c.syn[row]]...)
+			t.fans[local].segs = append(t.fans[local].segs, segment{d.core, lo, uint32(len(e.fanWords))})
+		}
 	}
 }
 
