@@ -139,13 +139,6 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, 
 			return nil, err
 		}
 		g := pc.Geometry
-		slots := g.DelaySlots()
-		c.slotMask = slots - 1
-		// Each synapse type's block is padded to a multiple of eight
-		// entries, so the vectorised update runs whole blocks of eight.
-		c.typeStride = (c.n + 7) &^ 7
-		c.slotStride = int(g.SynapseTypes) * c.typeStride
-		c.ring = make([]uint32, slots*c.slotStride)
 		c.ringCap = uint32(1<<num.RingBits - 1)
 		c.shift = [2]uint{uint(pc.WeightShift[0]), uint(pc.WeightShift[1])}
 		c.iMask = 1<<g.IndexBits - 1
@@ -155,6 +148,21 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, 
 		c.wShift = uint(g.IndexBits + g.TypeBits + g.DelayBits)
 		c.table, c.syn = pc.PopTable, pc.Synapses
 		c.decodeTable()
+		// The ring holds as many slots as the longest delay in this core's
+		// rows needs (the hardware's has g.DelaySlots()): an entry for
+		// step t+d is written at t and read and cleared at t+d, so any
+		// power of two above the longest delay gives the same sums, and a
+		// short ring stays in cache.
+		slots, longest := 2, c.maxDelay()
+		for slots <= longest && slots < g.DelaySlots() {
+			slots *= 2
+		}
+		c.slotMask = slots - 1
+		// Each synapse type's block is padded to a multiple of eight
+		// entries, so the vectorised update runs whole blocks of eight.
+		c.typeStride = (c.n + 7) &^ 7
+		c.slotStride = int(g.SynapseTypes) * c.typeStride
+		c.ring = make([]uint32, slots*c.slotStride)
 		if c.uniform && !c.saturate && !c.expTCDecay && c.frac == 15 && c.decayFrac == 32 {
 			// after the shifts are known: the kernel copies them
 			c.attachKernel()
@@ -815,6 +823,23 @@ func (c *core) decodeTable() {
 		}
 		c.rowAt[i] = rows
 	}
+}
+
+// maxDelay is the longest delay field in the core's rows.
+func (c *core) maxDelay() int {
+	longest := 0
+	for i, e := range c.table {
+		h := e.Header()
+		for _, at := range c.rowAt[i] {
+			if at < 0 {
+				continue
+			}
+			for _, w := range c.syn[uint32(at)+h : uint32(at)+h+c.syn[at]] {
+				longest = max(longest, int(w>>c.dShift&c.dMask))
+			}
+		}
+	}
+	return longest
 }
 
 // entryFor returns the index of the population-table entry a key matches
