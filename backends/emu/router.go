@@ -267,23 +267,33 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 		}
 	}
 	slices.SortStableFunc(dests, func(a, b delivery) int { return cmp.Compare(a.core, b.core) })
+	type dest struct {
+		c       *core
+		mask    uint32
+		rowAt   []int32
+		plastic bool
+	}
+	ds := make([]dest, len(dests))
+	for i, d := range dests {
+		c := e.cores[d.core]
+		en := &c.table[d.entry]
+		ds[i] = dest{c, en.Mask, c.rowAt[d.entry], en.Plastic}
+	}
 	for local := range n {
 		key := base | uint32(local)
-		for _, d := range dests {
-			c := e.cores[d.core]
-			en := c.table[d.entry]
-			at := c.rowAt[d.entry]
-			if int(key&^en.Mask) >= len(at) || at[key&^en.Mask] < 0 {
+		for _, d := range ds {
+			i := key &^ d.mask
+			if int(i) >= len(d.rowAt) || d.rowAt[i] < 0 {
 				continue
 			}
-			row := uint32(at[key&^en.Mask])
-			if en.Plastic {
-				t.rows[local] = append(t.rows[local], newRowRef(c, row, true))
+			row := uint32(d.rowAt[i])
+			if d.plastic {
+				t.rows[local] = append(t.rows[local], newRowRef(d.c, row, true))
 				continue
 			}
 			lo := uint32(len(e.fanWords))
-			e.fanWords = append(e.fanWords, c.syn[row+1:row+1+c.syn[row]]...)
-			t.fans[local].segs = append(t.fans[local].segs, segment{d.core, lo, uint32(len(e.fanWords))})
+			e.fanWords = append(e.fanWords, d.c.syn[row+1:row+1+d.c.syn[row]]...)
+			t.fans[local].segs = append(t.fans[local].segs, segment{int32(d.c.idx), lo, uint32(len(e.fanWords))})
 		}
 	}
 }
