@@ -68,6 +68,9 @@ type core struct {
 	// stepRows, stepWords and stepEvents count the static rows phase C
 	// added from fans this step (see Emulator.addFans).
 	stepRows, stepWords, stepEvents uint64
+	// stepSTDP counts the plastic synapse updates of this step (arrivals
+	// and potentiations), which cost the target's stdp_update each.
+	stepSTDP uint64
 	// rowAt[entry][local] is the row offset of each key of each
 	// population-table entry (-1: no row): the table decoded once at load,
 	// since it does not change during a run.
@@ -707,6 +710,7 @@ func (c *core) plasticArrivals(t int) {
 		c.preTrace[p] = c.traceAt(c.preTrace[p], st.TauPlusDecay, c.preLast[p], int32(t)) + traceOne
 		c.preLast[p] = int32(t)
 		c.cnt.STDPUpdates++
+		c.stepSTDP++
 	}
 	c.plasticPending[slot] = list[:0]
 }
@@ -724,6 +728,7 @@ func (c *core) potentiate(i, t int) {
 		}
 		c.setWeight(p, c.clampWeight(wt+change(st.APlus, f, x)))
 		c.cnt.STDPUpdates++
+		c.stepSTDP++
 	}
 	c.postTrace[i] = c.traceAt(c.postTrace[i], st.TauMinusDecay, c.postLast[i], int32(t)) + traceOne
 	c.postLast[i] = int32(t)

@@ -384,7 +384,9 @@ func (e *Emulator) phaseC(i, t int) {
 	spikes := uint64(len(c.out))
 	switch c.kind {
 	case program.NeuronCore:
-		cycles = e.costs.tick + uint64(c.n)*e.costs.neuron + packets*e.costs.packet + rows*e.costs.row + events*e.costs.word + spikes*e.costs.send
+		cycles = e.costs.tick + uint64(c.n)*e.costs.neuron + packets*e.costs.packet + rows*e.costs.row + events*e.costs.word + spikes*e.costs.send +
+			c.stepSTDP*e.costs.stdp
+		c.stepSTDP = 0
 	case program.SourceCore:
 		cycles = e.costs.tick + uint64(c.n)*e.costs.source + spikes*e.costs.send
 	case program.DelayCore:
