@@ -588,7 +588,9 @@ func (l *Link) acked(a Ack) {
 	if d := a.Next - l.base; d <= l.unsent-l.base {
 		for s := l.base; s != a.Next; s++ {
 			if p, ok := l.pend[s]; ok {
-				ack(p)
+				if !p.sacked { // a SACK counted it already
+					ack(p)
+				}
 				delete(l.pend, s)
 			}
 		}
