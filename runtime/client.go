@@ -139,6 +139,8 @@ func addLink(dst *LinkStats, s LinkStats) {
 	dst.Probes += s.Probes
 	dst.SeqBytesSent += s.SeqBytesSent
 	dst.ResentBytes += s.ResentBytes
+	dst.AckedBytes += s.AckedBytes
+	dst.AckedLosses += s.AckedLosses
 	dst.FramesReceived += s.FramesReceived
 	dst.FramesBad += s.FramesBad
 	dst.Oversized += s.Oversized

@@ -64,6 +64,13 @@ type LinkStats struct {
 	PayloadSent    uint64 // payload bytes of first transmissions
 	SeqBytesSent   uint64 // wire bytes of sequenced frames, retransmissions included
 	ResentBytes    uint64 // of which retransmissions' (probes included)
+	// The frames acknowledged, counted as they are: every transmission's
+	// wire bytes, and the retransmissions less the probes. Unlike the
+	// counts above, these never include a frame whose fate is unknown,
+	// so their ratio is a line's loss rate even while a window is out
+	// with nothing come back (the Sizer's estimate).
+	AckedBytes  uint64
+	AckedLosses uint64
 }
 
 // ErrLinkDead is wrapped by every error a dead link returns.
@@ -79,6 +86,8 @@ type pending struct {
 	timed  time.Time // what the retransmission timeout runs from (probes do not restart it)
 	order  uint64    // transmission order of the latest send
 	tries  int       // timeouts so far
+	sends  int       // transmissions, probes included
+	probed int       // of which probes
 	resent bool
 	sacked bool
 	queued bool // waiting for the line: its order is not yet the wire's
@@ -365,6 +374,7 @@ func (l *Link) writer() {
 			l.stats.ResentBytes += uint64(len(p.wire))
 			if p.probe {
 				l.stats.Probes++
+				p.probed++
 				p.probe = false
 				p.guess = true
 			}
@@ -406,6 +416,7 @@ func (l *Link) stamp(p *pending) []byte {
 	now := time.Now()
 	l.order++
 	p.order, p.sentAt, l.lastTx = l.order, now, now
+	p.sends++
 	l.stats.SeqBytesSent += uint64(len(p.wire))
 	return p.wire
 }
@@ -573,6 +584,8 @@ func (l *Link) acked(a Ack) {
 		}
 		l.probes = 0
 		l.stats.FramesAcked++
+		l.stats.AckedBytes += uint64(p.sends * len(p.wire))
+		l.stats.AckedLosses += uint64(max(0, p.sends-1-p.probed))
 		if !p.resent {
 			l.sample(now.Sub(p.sentAt))
 		}

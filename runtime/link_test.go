@@ -58,7 +58,18 @@ func TestLinkDelivers(t *testing.T) {
 					t.Fatalf("message %d = %q", i, f.Payload)
 				}
 			}
-			t.Logf("sent %d, retransmitted %d", a.Stats().FramesSent, a.Stats().Retransmits)
+			if err := a.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			// Every frame acknowledged once (a SACKed one not again at the
+			// cumulative ACK), with all its transmissions: the counts the
+			// Sizer estimates from add up to the link's totals.
+			st := a.Stats()
+			if st.FramesAcked != st.FramesSent || st.AckedBytes != st.SeqBytesSent || st.AckedLosses != st.Retransmits-st.Probes {
+				t.Errorf("acknowledged %d frames of %d sent, %d bytes of %d, %d losses of %d retransmissions less %d probes",
+					st.FramesAcked, st.FramesSent, st.AckedBytes, st.SeqBytesSent, st.AckedLosses, st.Retransmits, st.Probes)
+			}
+			t.Logf("sent %d, retransmitted %d", st.FramesSent, st.Retransmits)
 		})
 	}
 }
