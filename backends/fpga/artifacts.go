@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -285,22 +286,25 @@ func (d *Design) RTL() ([]byte, error) {
 		if e.Source {
 			source = true
 		} else {
-			used[e.Model+moduleSuffix(e.SynURAM)] = true
+			used[e.Model+e.Suffix()] = true
 		}
 	}
 	for _, model := range supportedModels {
-		for _, uram := range []bool{false, true} {
-			if !used[model+moduleSuffix(uram)] {
-				continue
+		for _, plastic := range []bool{false, true} {
+			for _, uram := range []bool{false, true} {
+				suffix := moduleSuffix(plastic, uram)
+				if !used[model+suffix] {
+					continue
+				}
+				data := d.engineData(model)
+				data["SynURAM"], data["Plastic"], data["Suffix"] = uram, plastic, suffix
+				b, err := d.render("engine.v.tmpl", data)
+				if err != nil {
+					return nil, err
+				}
+				out.Write(b)
+				out.WriteByte('\n')
 			}
-			data := d.engineData(model)
-			data["SynURAM"], data["Suffix"] = uram, moduleSuffix(uram)
-			b, err := d.render("engine.v.tmpl", data)
-			if err != nil {
-				return nil, err
-			}
-			out.Write(b)
-			out.WriteByte('\n')
 		}
 	}
 	if source {
@@ -328,8 +332,9 @@ func (d *Design) RTL() ([]byte, error) {
 func (d *Design) engineData(model string) map[string]any {
 	num := d.Numeric
 	data := map[string]any{
-		"SB": num.StateBits, "SF": num.StateFrac, "DF": num.DecayFrac, "RB": num.RingBits, "TMB": timerBits,
-		"Tick": d.Costs.TickOverhead, "RowLookup": d.Costs.RowLookup, "SynURAM": false, "Model": model,
+		"SB": num.StateBits, "SF": num.StateFrac, "WB": num.WeightBits, "DF": num.DecayFrac, "RB": num.RingBits, "TMB": timerBits,
+		"Tick": d.Costs.TickOverhead, "RowLookup": d.Costs.RowLookup, "SynURAM": false, "Plastic": false, "Model": model,
+		"STDPDrain": stdpDrain, "POTStart": potStart,
 	}
 	spec, ok := models[model]
 	if !ok {
@@ -349,14 +354,18 @@ func (d *Design) engineData(model string) map[string]any {
 }
 
 func (d *Design) tbData() map[string]any {
-	// A generous bound on simulated time: every step's work at 5 ns a cycle, ×4.
+	// A generous bound on simulated cycles: every step's work, ×4.
 	var per int64 = 200
 	for _, e := range d.Engines {
 		per += int64(d.Costs.TickOverhead + 2*e.N + 8*e.InboxDepth + e.SynDepth + 16)
+		if e.Plastic {
+			// every plastic synapse arriving and potentiated in one step
+			per += int64(2*e.STDP.PL + 2*stdpDrain + potStart)
+		}
 	}
 	return map[string]any{
 		"Engines": d.Engines, "Network": d.Network, "Steps": d.Steps, "ClockMHz": d.ClockHz / 1e6,
-		"TimeoutNs": (per*int64(max(1, d.Steps)) + 100000) * 20,
+		"TimeoutCycles": min((per*int64(max(1, d.Steps))+100000)*4, math.MaxInt32),
 	}
 }
 
@@ -376,11 +385,19 @@ func (d *Design) render(name string, data any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// moduleSuffix names the engine variant whose synapse memory is URAM: the
-// ram_style attribute is per module, so the two are separate modules.
-func moduleSuffix(uram bool) string {
-	if uram {
-		return "_uram"
+// moduleSuffix names an engine variant: with plastic synapses (_stdp),
+// with the synapse memory in URAM (_uram; the ram_style attribute is per
+// module, so the two are separate modules).
+func moduleSuffix(plastic, uram bool) string {
+	s := ""
+	if plastic {
+		s += "_stdp"
 	}
-	return ""
+	if uram {
+		s += "_uram"
+	}
+	return s
 }
+
+// Suffix is the engine's module variant (moduleSuffix).
+func (e *Engine) Suffix() string { return moduleSuffix(e.Plastic, e.SynURAM) }

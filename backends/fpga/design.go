@@ -48,6 +48,9 @@ type Design struct {
 // (padding states), the others are fixed by the datapath.
 type Costs struct {
 	TickOverhead, NeuronUpdate, PacketReceive, RowLookup, SynapticWord, SpikeSend int
+	// STDPUpdate is the cost of one plastic synapse update (an arrival's
+	// depression or a potentiation); engines with plastic synapses take 1.
+	STDPUpdate int `json:",omitempty"`
 }
 
 // RouteEntry is one router-table entry: keys with key&Mask == Key go to
@@ -81,6 +84,9 @@ type Engine struct {
 	InboxDepth     int
 	InboxAW        int
 	SynURAM        bool
+	// Plastic: the engine has STDP synapses (see STDPEngine).
+	Plastic bool
+	STDP    *STDPEngine
 	// source engines
 	ListDepth, ListAW int
 
@@ -269,7 +275,7 @@ func costsOf(t *target.Target) (Costs, error) {
 	c := Costs{
 		TickOverhead: get("tick_overhead"), NeuronUpdate: get("neuron_update.lif", "neuron_update"),
 		PacketReceive: get("packet_receive"), RowLookup: get("row_lookup"),
-		SynapticWord: get("synaptic_word"), SpikeSend: get("spike_send"),
+		SynapticWord: get("synaptic_word"), SpikeSend: get("spike_send"), STDPUpdate: get("stdp_update"),
 	}
 	// The datapath issues one neuron, one synaptic word and one spike per
 	// clock and takes two clocks to receive a packet; the fixed overhead
@@ -285,6 +291,21 @@ func costsOf(t *target.Target) (Costs, error) {
 		return c, fmt.Errorf("target %s: row_lookup of %d cycles is below the engine's 2 (directory and row-header reads)", t.Name, c.RowLookup)
 	}
 	return c, nil
+}
+
+// plastic checks the cost table against what an engine with plastic
+// synapses can do: one plastic synapse update per clock, and a fixed
+// overhead that also covers the STDP pipeline's two drains and the start
+// of potentiation (docs/fpga-engine.md, "STDP").
+func (c Costs) plastic(t *target.Target) error {
+	need := 9 + 2*stdpDrain + potStart
+	switch {
+	case c.STDPUpdate != 1:
+		return fmt.Errorf("target %s: the FPGA engine RTL takes 1 cycle per plastic synapse update; the cost table's stdp_update says %d", t.Name, c.STDPUpdate)
+	case c.TickOverhead < need:
+		return fmt.Errorf("target %s: tick_overhead of %d cycles is below the %d an engine with plastic synapses needs (pipeline drains, one start cycle, the STDP pipeline's drains)", t.Name, c.TickOverhead, need)
+	}
+	return nil
 }
 
 // Build translates a program into a Design for target t. It does not
@@ -367,11 +388,16 @@ func build(p *program.Program, t *target.Target) (*Design, error) {
 			if !slices.Contains(supportedModels, c.Model) {
 				return nil, fmt.Errorf("core %s (population %s): the FPGA engine RTL has no model %s (it has: %v); compile for a SpiNNaker target or the emulator", c.CoreID, e.Pop, c.Model, supportedModels)
 			}
-			if c.Plastic != nil {
-				return nil, fmt.Errorf("core %s (population %s): the FPGA engine RTL has no plastic (STDP) synapses; make the projection static or compile for a SpiNNaker target", c.CoreID, e.Pop)
-			}
 			if err := e.buildNeurons(c, p.Numeric, inbound[i], t); err != nil {
 				return nil, err
+			}
+			if c.Plastic != nil {
+				if err := costs.plastic(t); err != nil {
+					return nil, fmt.Errorf("core %s (population %s): %w", c.CoreID, e.Pop, err)
+				}
+				if err := e.buildPlastic(c, p.Numeric); err != nil {
+					return nil, err
+				}
 			}
 		default:
 			return nil, fmt.Errorf("core %s: %s cores have no FPGA engine", c.CoreID, c.Kind)
@@ -501,6 +527,13 @@ func (e *Engine) buildNeurons(c *program.Core, num program.Numeric, inbound int,
 	e.SynDepth = max(1, len(c.Synapses))
 	e.SynAW = clog2(e.SynDepth)
 	e.DirAW = e.SynAW
+	// Plastic engines: {row present, plastic row, row offset} (a plastic
+	// row has a 3-word header).
+	present := uint64(1) << e.DirAW
+	dirWidth := e.DirAW + 1
+	if c.Plastic != nil {
+		present, dirWidth = present<<1, dirWidth+1
+	}
 	base := 0
 	for _, en := range c.PopTable {
 		w := new(big.Int).SetUint64(uint64(en.Key)<<32 | uint64(en.Mask))
@@ -509,7 +542,10 @@ func (e *Engine) buildNeurons(c *program.Core, num program.Numeric, inbound int,
 		for r := range en.Rows {
 			v := uint64(0)
 			if at, ok := en.Row(en.Key|r, c.Synapses); ok {
-				v = 1<<e.DirAW | uint64(at)
+				v = present | uint64(at)
+				if en.Plastic {
+					v |= 1 << e.DirAW
+				}
 			}
 			dir.Words = append(dir.Words, new(big.Int).SetUint64(v))
 		}
@@ -522,7 +558,7 @@ func (e *Engine) buildNeurons(c *program.Core, num program.Numeric, inbound int,
 	if len(dir.Words) == 0 {
 		dir.Words = append(dir.Words, new(big.Int))
 	}
-	cam.Depth, dir.Depth, dir.Width = len(cam.Words), len(dir.Words), e.DirAW+1
+	cam.Depth, dir.Depth, dir.Width = len(cam.Words), len(dir.Words), dirWidth
 	e.CamEntries, e.DirDepth = cam.Depth, dir.Depth
 	syn := &Memory{Name: e.Prefix + "_synapses", Role: "synaptic matrix (the program's Synapses region, word for word)", Width: 32, Depth: e.SynDepth}
 	for _, x := range c.Synapses {

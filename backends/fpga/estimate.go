@@ -55,6 +55,9 @@ var memoryKinds = []struct{ suffix, what string }{
 	{"_params", "parameters"}, {"_state", "state"}, {"_poptable", "population table"},
 	{"_rowdir", "row directory"}, {"_synapses", "synapses"}, {"_ring_exc", "ring buffers"},
 	{"_ring_inh", "ring buffers"}, {"_inbox", "inbox"}, {"_spikes", "spike list"},
+	{"_post", "STDP post traces"}, {"_pidx", "STDP synapse lists"}, {"_plist", "STDP synapse lists"},
+	{"_lut_plus", "STDP decay tables"}, {"_lut_minus", "STDP decay tables"}, {"_pre", "STDP pre traces"},
+	{"_pending", "STDP pending arrivals"}, {"_potq", "STDP potentiation queue"},
 }
 
 func memoryWhat(m *Memory) string {
@@ -84,6 +87,12 @@ func estimateShares(d *Design) []share {
 				// the out queue: RAM64M8 cells (64 × 7 bits each)
 				logic.lutram = ceilDiv(e.N, 64) * ceilDiv(e.IB, 7)
 			}
+			if e.Plastic {
+				// the STDP pipeline and its products (see dspSTDP)
+				logic.lut += estSTDP.lut
+				logic.ff += estSTDP.ff
+				logic.dsp += dspSTDP
+			}
 		}
 		out = append(out, logic)
 		for _, m := range e.Memories {
@@ -102,7 +111,10 @@ func estimateShares(d *Design) []share {
 				// yosys maps the state and the inbox (one read, one
 				// write port) as simple dual-port, the others as true
 				// dual-port, which has no 72- and 36-bit-wide modes
-				sdp := strings.HasSuffix(m.Name, "_state") || strings.HasSuffix(m.Name, "_inbox")
+				sdp := false
+				for _, x := range []string{"_state", "_inbox", "_post", "_pre", "_pending", "_potq"} {
+					sdp = sdp || strings.HasSuffix(m.Name, x)
+				}
 				s.bram = bram36(m.Width, m.Depth, sdp)
 			}
 			out = append(out, s)
@@ -117,6 +129,11 @@ var (
 		lut: 60, lutPerEngine: 30, lutPerRoute: 20, ff: 110, ffPerEngine: 40}
 	estNeuron = struct{ lut, lutPerCam, ff float64 }{lut: 900, lutPerCam: 20, ff: 600}
 	estSource = struct{ lut, ff float64 }{lut: 60, ff: 110}
+	// estSTDP is what plastic synapses add to a neuron engine (the STDP
+	// pipeline, the queues' pointers and counters): yosys on the
+	// stdp_pairs design (backends/fpga/stdp_test.go) against the same
+	// network with static synapses.
+	estSTDP = struct{ lut, ff float64 }{lut: 420, ff: 600}
 	// estROMLUTs scales romLUTs (LUT6 per 64 words per live lane, plus
 	// multiplexers) to what yosys's logic optimisation leaves.
 	estROMLUTs = 1.0
@@ -127,7 +144,7 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // isROM: the engine memories the RTL never writes (parameters, row
 // directory, spike lists).
 func isROM(m *Memory) bool {
-	for _, s := range []string{"_params", "_rowdir", "_spikes"} {
+	for _, s := range []string{"_params", "_rowdir", "_spikes", "_pidx", "_plist", "_lut_plus", "_lut_minus"} {
 		if strings.HasSuffix(m.Name, s) {
 			return true
 		}
@@ -168,6 +185,14 @@ func dspOf(m modelSpec, sb, df uint8) int {
 	}
 	return n
 }
+
+// dspSTDP is the DSP48E2 count the STDP pipeline adds as yosys maps it
+// (measured: 13 against 7 for the stdp_pairs design with static synapses).
+// Its products are the trace decays (32-bit trace × DecayFrac-bit table
+// entry: pre, post, and the post trace of a spiking neuron), A·f (32 ×
+// WeightBits+1) and A·f × trace (kept to 64 bits); how yosys splits them
+// between DSPs and logic was not broken down.
+const dspSTDP = 6
 
 // bram36 is the block RAM of a width × depth memory in RAMB36E2
 // equivalents (a RAMB18E2 is ½): the cheapest of the aspect ratios

@@ -14,6 +14,7 @@ import (
 
 	"github.com/somahw/soma/compiler"
 	"github.com/somahw/soma/ir"
+	"github.com/somahw/soma/program"
 	"github.com/somahw/soma/target"
 )
 
@@ -85,6 +86,14 @@ func TestCosim(t *testing.T) {
 			return synfireAt(t, 0.1, ms), "zcu102", compiler.Options{}
 		}
 	}
+	stdpExampleOn := func(ms float64, tname string) func(t *testing.T) (string, string, compiler.Options) {
+		return func(t *testing.T) (string, string, compiler.Options) {
+			return stdpShort(t, ms), tname, compiler.Options{}
+		}
+	}
+	stdpExample := func(ms float64) func(t *testing.T) (string, string, compiler.Options) {
+		return stdpExampleOn(ms, "zcu102")
+	}
 	fixed := func(src, tname string) func(t *testing.T) (string, string, compiler.Options) {
 		return func(*testing.T) (string, string, compiler.Options) { return src, tname, compiler.Options{} }
 	}
@@ -95,6 +104,8 @@ func TestCosim(t *testing.T) {
 		net   func(t *testing.T) (string, string, compiler.Options)
 		uram  bool
 		check func(t *testing.T, dir string)
+		// plastic: the design reads its plastic weights back (checkWeights)
+		plastic bool
 	}{
 		{name: "small/icarus", sim: Icarus, net: fixed(small, "zcu102")},
 		{name: "small/verilator", sim: Verilator, net: fixed(small, "zcu102")},
@@ -110,6 +121,17 @@ func TestCosim(t *testing.T) {
 		{name: "synfire-0.5ms-120ms/verilator", sim: Verilator, long: true, net: synfireLong(120), check: fires("g3", "g6", "g9")},
 		{name: "uram/zcu104/icarus", sim: Icarus, net: fixed(uramNet, "zcu104"), uram: true},
 		{name: "uram-as-bram/zcu102/icarus", sim: Icarus, net: fixed(uramNet, "zcu102")},
+		// STDP: scripted pre/post pairs (additive, multiplicative) and
+		// examples/stdp.yaml shortened (20 000 plastic synapses)
+		{name: "stdp-pairs-additive/icarus", sim: Icarus, net: fixed(pairs("additive"), "zcu102"), plastic: true},
+		{name: "stdp-pairs-additive/verilator", sim: Verilator, long: true, net: fixed(pairs("additive"), "zcu102"), plastic: true},
+		{name: "stdp-pairs-multiplicative/icarus", sim: Icarus, net: fixed(pairs("multiplicative"), "zcu102"), plastic: true},
+		{name: "stdp-pairs-multiplicative/verilator", sim: Verilator, net: fixed(pairs("multiplicative"), "zcu102"), plastic: true},
+		{name: "stdp-gap/icarus", sim: Icarus, net: fixed(gapNet, "zcu102"), plastic: true},
+		{name: "stdp-example-40ms/icarus", sim: Icarus, net: stdpExample(40), plastic: true},
+		{name: "stdp-example-60ms/verilator", sim: Verilator, net: stdpExample(60), plastic: true},
+		{name: "stdp-example-40ms/zcu104/icarus", sim: Icarus, net: stdpExampleOn(40, "zcu104"), uram: true, plastic: true},
+		{name: "stdp-example-300ms/verilator", sim: Verilator, long: true, net: stdpExample(300), plastic: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,6 +183,9 @@ func TestCosim(t *testing.T) {
 			}
 			if tc.check != nil {
 				tc.check(t, dir)
+			}
+			if tc.plastic {
+				checkWeights(t, p, tg, r)
 			}
 			t.Logf("%d engines: %s; worst step %d cycles (bound %d)", len(d.Engines), r.Summary(), slices.Max(r.StepCycles), bound)
 		})
@@ -224,12 +249,11 @@ func synfireAt(t *testing.T, dt, ms float64) string {
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-// TestBuildErrors: what the RTL does not implement is an error that names it.
+// TestBuildErrors: what the RTL does not implement is an error that names
+// it. A plastic network builds; programs and cost tables the plastic
+// engine cannot run (changed after compiling) are refused.
 func TestBuildErrors(t *testing.T) {
-	tests := []struct {
-		name, src, target, want string
-	}{
-		{"stdp", `
+	const plastic = `
 name: m
 run: {timestep: 1ms, duration: 5ms}
 populations:
@@ -238,8 +262,59 @@ populations:
 projections:
   p: {pre: s, post: a, connector: all_to_all, weight: 0.1nA, delay: 1ms,
       plasticity: {type: stdp, tau_plus: 20ms, tau_minus: 20ms, a_plus: 0.05, a_minus: 0.06, w_min: 0nA, w_max: 0.2nA, weight_dependence: additive}}
-`, "zcu102", "the FPGA engine RTL has no plastic (STDP) synapses"},
-		{"spinnaker", small, "spinn3", "the FPGA backend needs an fpga target"},
+`
+	// onPlastic changes the plastic core of a compiled program.
+	onPlastic := func(f func(c *program.Core)) func(*program.Program, *target.Target) {
+		return func(p *program.Program, _ *target.Target) {
+			for i := range p.Cores {
+				if p.Cores[i].Plastic != nil {
+					f(&p.Cores[i])
+				}
+			}
+		}
+	}
+	// firstPlastic returns the word address of the core's first plastic synapse.
+	firstPlastic := func(c *program.Core) int {
+		for _, e := range c.PopTable {
+			if at, ok := e.Row(e.Key, c.Synapses); ok && e.Plastic {
+				return int(at + e.Header())
+			}
+		}
+		panic("no plastic row")
+	}
+	cost := func(name string, cycles float64) func(*program.Program, *target.Target) {
+		return func(_ *program.Program, tg *target.Target) {
+			for i := range tg.Cycles {
+				if tg.Cycles[i].Name == name {
+					tg.Cycles[i].Cycles = cycles
+				}
+			}
+		}
+	}
+	tests := []struct {
+		name, src, target string
+		mutate            func(*program.Program, *target.Target)
+		want              string // "": builds
+	}{
+		{"stdp", plastic, "zcu102", nil, ""},
+		{"stdp-cost", plastic, "zcu102", cost("stdp_update", 2), "1 cycle per plastic synapse update"},
+		{"stdp-tick", plastic, "zcu102", cost("tick_overhead", 20), "below the 26 an engine with plastic synapses needs"},
+		{"stdp-static-tick", small, "zcu102", cost("tick_overhead", 20), ""},
+		{"stdp-delay-0", plastic, "zcu102", onPlastic(func(c *program.Core) {
+			g := c.Geometry
+			c.Synapses[firstPlastic(c)] &^= (1<<g.DelayBits - 1) << (g.IndexBits + g.TypeBits)
+		}), "has delay 0; the engine takes plastic delays of 1 step or more"},
+		{"stdp-wide-weight", plastic, "zcu102", onPlastic(func(c *program.Core) {
+			c.Synapses[firstPlastic(c)] |= 1 << 31
+		}), "wider than 8 bits"},
+		{"stdp-no-post-trace", plastic, "zcu102", onPlastic(func(c *program.Core) {
+			for k := range c.Layout {
+				if c.Layout[k].Name == "post_trace" {
+					c.Layout[k].Name = "trace"
+				}
+			}
+		}), "plastic synapses but no post_trace in the neuron record"},
+		{"spinnaker", small, "spinn3", nil, "the FPGA backend needs an fpga target"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,8 +330,16 @@ projections:
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = Build(comp.Program, tg)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
+			if tc.mutate != nil {
+				tc.mutate(comp.Program, tg)
+			}
+			d, err := Build(comp.Program, tg)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("Build: %v", err)
+			case tc.want == "" && tc.name == "stdp" && !d.Engines[1].Plastic:
+				t.Error("the plastic engine is not marked plastic")
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 				t.Errorf("Build: %v, want an error containing %q", err, tc.want)
 			}
 		})

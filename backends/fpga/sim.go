@@ -63,6 +63,17 @@ type SimResult struct {
 	SpikesMatch, CyclesMatch       bool
 	FirstSpikeDiff, FirstCycleDiff string
 	ExpectedSpikes                 int
+	// Weights are the plastic synapses' words at the end of the run, as
+	// the testbench read them from the synapse memories.
+	Weights []SimWeight
+}
+
+// SimWeight is one plastic synapse's word after the run: engine, word
+// address in the engine's synaptic matrix, the word (weight field and all).
+type SimWeight struct {
+	Engine int
+	Addr   int
+	Word   uint32
 }
 
 // Summary is one line: "spikes match, cycles match" or the first divergence.
@@ -187,6 +198,8 @@ func Compare(dir string, m *Manifest, s Simulator, out []byte) (*SimResult, erro
 			if nums[0] < m.Steps {
 				r.StepCycles[nums[0]] = nums[1]
 			}
+		case f[0] == "W" && len(nums) == 3:
+			r.Weights = append(r.Weights, SimWeight{nums[0], nums[1], uint32(nums[2])})
 		case f[0] == "D" && len(nums) == 1:
 			done, r.TotalCycles = true, nums[0]
 		}
