@@ -552,46 +552,91 @@ projections:
 }
 
 // TestSTDPRegion: a plastic projection's rule reaches its target core in
-// fixed point: decay tables start at (nearly) 1 and fall with τ, the
-// additive amplitudes are A±·w_max in stored weight units, and the bounds
-// are the stored w_min and w_max.
+// fixed point on every kind of target: decay tables start at (nearly) 1
+// and fall with τ, the additive amplitudes are A±·w_max in stored weight
+// units as S1615 (whatever the target's state format: FPGA targets have
+// 12 fraction bits), and the bounds are the stored w_min and w_max.
 func TestSTDPRegion(t *testing.T) {
 	net, err := ir.ReadFile("../examples/stdp.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, s := compileForTest(t, net, loadTarget(t, "spinn5"), Options{})
-	var core *program.Core
-	for i := range res.Program.Cores {
-		if res.Program.Cores[i].Plastic != nil {
-			core = &res.Program.Cores[i]
-		}
+	for _, tname := range []string{"spinn5", "zcu102"} {
+		t.Run(tname, func(t *testing.T) {
+			res, s := compileForTest(t, net, loadTarget(t, tname), Options{})
+			var core *program.Core
+			for i := range res.Program.Cores {
+				if res.Program.Cores[i].Plastic != nil {
+					core = &res.Program.Cores[i]
+				}
+			}
+			if core == nil {
+				t.Fatal("no core holds the plastic projection")
+			}
+			rule := net.Projection("plastic").Plasticity
+			pq := s.q.pops[core.Pop]
+			wmax := rule.WMax * 1e9 / pq.resolution[0] // stored units (nA / resolution)
+			st := core.Plastic
+			if st.Multiplicative {
+				t.Error("additive rule compiled as multiplicative")
+			}
+			if got, want := int(st.WMax), int(math.Round(wmax)); got != want {
+				t.Errorf("WMax = %d, want %d", got, want)
+			}
+			for name, a := range map[string][2]float64{"APlus": {float64(st.APlus), rule.APlus}, "AMinus": {float64(st.AMinus), rule.AMinus}} {
+				if got, want := a[0]/(1<<15), a[1]*wmax; math.Abs(got-want) > 1.0/(1<<15)+1e-9*want {
+					t.Errorf("%s = %g stored units, want %g", name, got, want)
+				}
+			}
+			frac := int(res.Program.Numeric.DecayFrac)
+			for k, tau := range map[int]float64{0: rule.TauPlus, 20: rule.TauPlus, 100: rule.TauPlus} {
+				got := math.Ldexp(float64(st.TauPlusDecay[k]), -frac)
+				if want := math.Exp(-float64(k) * s.dt / tau); math.Abs(got-want) > math.Ldexp(1, -frac) {
+					t.Errorf("TauPlusDecay[%d] = %g, want %g", k, got, want)
+				}
+			}
+			for _, e := range core.PopTable {
+				if !e.Plastic {
+					t.Errorf("entry %08x of the plastic core is not plastic", e.Key)
+				}
+			}
+		})
 	}
-	if core == nil {
-		t.Fatal("no core holds the plastic projection")
+}
+
+// TestSameSTDPRuleTwice: two projections onto one population with the
+// same rule, written out twice in the file, share a core; different rules
+// are refused.
+func TestSameSTDPRuleTwice(t *testing.T) {
+	src := func(aMinus string) string {
+		return `
+name: twice
+run: {timestep: 1ms, duration: 10ms}
+populations:
+  a: {size: 10, model: spike_source_poisson, params: {rate: 10Hz}}
+  b: {size: 10, model: spike_source_poisson, params: {rate: 10Hz}}
+  n: {size: 10, model: if_curr_exp}
+projections:
+  pa: {pre: a, post: n, connector: all_to_all, weight: 0.1nA, delay: 1ms,
+       plasticity: {type: stdp, tau_plus: 20ms, tau_minus: 20ms, a_plus: 0.05, a_minus: 0.06, w_min: 0nA, w_max: 0.2nA, weight_dependence: additive}}
+  pb: {pre: b, post: n, connector: all_to_all, weight: 0.1nA, delay: 1ms,
+       plasticity: {type: stdp, tau_plus: 20ms, tau_minus: 20ms, a_plus: 0.05, a_minus: ` + aMinus + `, w_min: 0nA, w_max: 0.2nA, weight_dependence: additive}}
+`
 	}
-	rule := net.Projection("plastic").Plasticity
-	pq := s.q.pops[core.Pop]
-	wmax := rule.WMax * 1e9 / pq.resolution[0] // stored units (nA / resolution)
-	st := core.Plastic
-	if st.Multiplicative {
-		t.Error("additive rule compiled as multiplicative")
+	tg := loadTarget(t, "spinn3")
+	net, err := ir.Parse("twice.yaml", []byte(src("0.06")))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got, want := int(st.WMax), int(math.Round(wmax)); got != want {
-		t.Errorf("WMax = %d, want %d", got, want)
+	if _, err := Compile(net, tg, Options{}); err != nil {
+		t.Fatalf("the same rule twice: %v", err)
 	}
-	if got, want := float64(st.APlus)/(1<<15), rule.APlus*wmax; math.Abs(got-want) > 1.0/(1<<15)+1e-9*want {
-		t.Errorf("APlus = %g stored units, want %g", got, want)
+	net, err = ir.Parse("twice.yaml", []byte(src("0.07")))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for k, tau := range map[int]float64{0: rule.TauPlus, 20: rule.TauPlus, 100: rule.TauPlus} {
-		got := float64(st.TauPlusDecay[k]) / (1 << 32)
-		if want := math.Exp(-float64(k) * s.dt / tau); math.Abs(got-want) > 1e-9 {
-			t.Errorf("TauPlusDecay[%d] = %g, want %g", k, got, want)
-		}
-	}
-	for _, e := range core.PopTable {
-		if !e.Plastic {
-			t.Errorf("entry %08x of the plastic core is not plastic", e.Key)
-		}
+	_, err = Compile(net, tg, Options{})
+	if want := "projections pa and pb onto n use different STDP rules; a core holds one rule"; err == nil || err.Error() != want {
+		t.Fatalf("different rules: %v, want %q", err, want)
 	}
 }

@@ -208,7 +208,7 @@ func (s *state) buildRows(delayBits uint8) (map[*vertex]*coreRows, error) {
 			b := s.vertexOf(post, int(syn.Post))
 			ti := index[b]
 			if pr.Plasticity != nil {
-				if other := plasticOn[ti]; other != nil && *other.Plasticity != *pr.Plasticity {
+				if other := plasticOn[ti]; other != nil && !sameRule(other.Plasticity, pr.Plasticity) {
 					return nil, fmt.Errorf("projections %s and %s onto %s use different STDP rules; a core holds one rule", other.Name, pr.Name, s.popName(post))
 				}
 				plasticOn[ti] = pr
@@ -355,13 +355,24 @@ func (s *state) stdpParams(pr *ir.Projection, target *vertex) *program.STDP {
 		Multiplicative: r.Dependence == ir.Multiplicative,
 		WMin:           uint16(math.Round(toStored(r.WMin))), WMax: uint16(math.Min(math.Round(toStored(r.WMax)), maxStored(s.t))),
 	}
-	fix := func(x float64) int32 { return int32(math.Round(math.Ldexp(x, int(num.StateFrac)))) }
+	// The amplitudes are S1615 on every target (program.STDP), whatever
+	// the state format: the core's rounding step (docs/semantics.md,
+	// STDP) takes two S1615 factors.
+	fix := func(x float64) int32 { return int32(math.Round(math.Ldexp(x, program.STDPFrac))) }
 	if st.Multiplicative {
 		st.APlus, st.AMinus = fix(r.APlus), fix(r.AMinus)
 	} else {
 		st.APlus, st.AMinus = fix(r.APlus*toStored(r.WMax)), fix(r.AMinus*toStored(r.WMax))
 	}
 	return st
+}
+
+// sameRule reports whether two STDP rules are the same rule, wherever in
+// the model file each is written.
+func sameRule(a, b *ir.STDP) bool {
+	x, y := *a, *b
+	x.Pos, y.Pos = ir.Pos{}, ir.Pos{}
+	return x == y
 }
 
 // recording translates the probes into one core's recording config.

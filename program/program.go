@@ -258,6 +258,10 @@ func (e PopEntry) HasRow(local uint32, synapses []uint32) bool {
 	return local < e.Rows && i < uint64(len(synapses)) && synapses[i]>>(local%32)&1 != 0
 }
 
+// STDPFrac is the fraction bits of the STDP amplitudes and traces (S1615)
+// on every target, whatever its state format.
+const STDPFrac = 15
+
 // STDP holds a core's spike-pair STDP parameters in fixed point. Plastic
 // rows are laid out as [n][last pre step][pre trace][n synaptic words]
 // (the weights in the words change as the run goes); each neuron's post

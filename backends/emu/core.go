@@ -601,7 +601,7 @@ func (c *core) updateIFCurrExpSpiNNaker(base int) {
 }
 
 // one is 1.0 in the trace format (s16.15, as sPyNNaker's traces).
-const traceOne = 1 << 15
+const traceOne = 1 << program.STDPFrac
 
 func (c *core) initPlastic(slots int) error {
 	c.stdp = c.pc.Plastic
