@@ -193,6 +193,10 @@ func TestResources(t *testing.T) {
 				}
 				est := Estimate(d)
 				row := checkEstimate(t, rd.name+" on "+board, est, *u)
+				// logged now as well as in the table at the end: a
+				// 4 × 1024 synthesis takes most of an hour, and a run cut
+				// short by -timeout must not lose it
+				t.Logf("%s %s: estimate/yosys %s", rd.name, board, row)
 				mu.Lock()
 				table = append(table, fmt.Sprintf("%s %s: estimate/yosys %s", rd.name, board, row))
 				mu.Unlock()
