@@ -76,8 +76,10 @@ func randomIFCECore(rng *rand.Rand, n int) *core {
 	c.typeStride = (n + 7) &^ 7
 	c.slotStride = 2 * c.typeStride
 	c.ring = make([]uint32, 3*c.slotStride)
+	// dense, sparse (most blocks of eight without input) or no input
+	density := []int{3, 40, 0}[rng.IntN(3)]
 	for i := range c.ring {
-		if i%c.typeStride < n && rng.IntN(3) == 0 { // no synapse targets the padding
+		if i%c.typeStride < n && density > 0 && rng.IntN(density) == 0 { // no synapse targets the padding
 			c.ring[i] = rng.Uint32() >> rng.IntN(32)
 		}
 	}
