@@ -209,6 +209,30 @@ func (e PopEntry) Header() uint32 {
 	return 1
 }
 
+// PlasticWords lists the positions in c.Synapses of the core's plastic
+// synaptic words in the order a core walks them — population-table entries,
+// then rows, then words — which is the order of every neuron's
+// potentiations (the emulator and the FPGA engine follow it).
+func (c *Core) PlasticWords() []uint32 {
+	var out []uint32
+	for _, e := range c.PopTable {
+		if !e.Plastic {
+			continue
+		}
+		h := e.Header()
+		for r := range e.Rows {
+			at, ok := e.Row(e.Key|r, c.Synapses)
+			if !ok || at >= uint32(len(c.Synapses)) {
+				continue
+			}
+			for p := at + h; p < at+h+c.Synapses[at] && p < uint32(len(c.Synapses)); p++ {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
 // BitmapWords is the size of a sparse entry's row bitmap.
 func (e PopEntry) BitmapWords() uint32 { return (e.Rows + 31) / 32 }
 

@@ -614,22 +614,9 @@ func (c *core) initPlastic(slots int) error {
 	if c.postTrace == nil || c.postLast == nil {
 		return fmt.Errorf("core %s: plastic synapses but no post_trace/post_last in the neuron record", c.pc.CoreID)
 	}
-	for _, e := range c.table {
-		if !e.Plastic {
-			continue
-		}
-		for r := range e.Rows {
-			at, ok := e.Row(e.Key|r, c.syn)
-			if !ok {
-				continue
-			}
-			h := e.Header()
-			n := c.syn[at]
-			for p := at + h; p < at+h+n; p++ {
-				idx := c.syn[p] & c.iMask
-				c.postSyn[idx] = append(c.postSyn[idx], p)
-			}
-		}
+	for _, p := range c.pc.PlasticWords() {
+		idx := c.syn[p] & c.iMask
+		c.postSyn[idx] = append(c.postSyn[idx], p)
 	}
 	return nil
 }

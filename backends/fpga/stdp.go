@@ -86,33 +86,21 @@ func (e *Engine) buildPlastic(c *program.Core, num program.Numeric) error {
 	// (population-table entries, rows, words).
 	post := make([][]uint32, e.N)
 	lo, hi, longest := uint32(len(c.Synapses)), uint32(0), uint32(0)
-	for _, en := range c.PopTable {
-		if !en.Plastic {
-			continue
+	for _, p := range c.PlasticWords() {
+		w := c.Synapses[p]
+		if w>>wShift>>wBits != 0 {
+			return fmt.Errorf("core %s (population %s): plastic synapse at word %d has a weight of %d, wider than %d bits", c.CoreID, e.Pop, p, w>>wShift, wBits)
 		}
-		for r := range en.Rows {
-			at, ok := en.Row(en.Key|r, c.Synapses)
-			if !ok {
-				continue
-			}
-			n := c.Synapses[at]
-			for p := at + 3; p < at+3+n; p++ {
-				w := c.Synapses[p]
-				if w>>wShift>>wBits != 0 {
-					return fmt.Errorf("core %s (population %s): plastic synapse at word %d has a weight of %d, wider than %d bits", c.CoreID, e.Pop, p, w>>wShift, wBits)
-				}
-				i := w & iMask
-				if int(i) >= e.N {
-					return fmt.Errorf("core %s (population %s): plastic synapse at word %d targets neuron %d of %d", c.CoreID, e.Pop, p, i, e.N)
-				}
-				d := w >> dShift & dMask
-				if d == 0 {
-					return fmt.Errorf("core %s (population %s): plastic synapse at word %d has delay 0; the engine takes plastic delays of 1 step or more", c.CoreID, e.Pop, p)
-				}
-				post[i] = append(post[i], p)
-				lo, hi, longest = min(lo, p), max(hi, p), max(longest, d)
-			}
+		i := w & iMask
+		if int(i) >= e.N {
+			return fmt.Errorf("core %s (population %s): plastic synapse at word %d targets neuron %d of %d", c.CoreID, e.Pop, p, i, e.N)
 		}
+		d := w >> dShift & dMask
+		if d == 0 {
+			return fmt.Errorf("core %s (population %s): plastic synapse at word %d has delay 0; the engine takes plastic delays of 1 step or more", c.CoreID, e.Pop, p)
+		}
+		post[i] = append(post[i], p)
+		lo, hi, longest = min(lo, p), max(hi, p), max(longest, d)
 	}
 	s := &STDPEngine{APlus: st.APlus, AMinus: st.AMinus, WMin: int(st.WMin), WMax: int(st.WMax), Multiplicative: st.Multiplicative,
 		LutPLen: len(st.TauPlusDecay), LutPAW: clog2(len(st.TauPlusDecay)),
