@@ -44,7 +44,8 @@ type core struct {
 	// ring buffer: slots × types × n entries, saturating at ringCap.
 	ring                 []uint32
 	slotMask, slotStride int
-	typeStride           int // entries per synapse type: n rounded up to 8
+	typeStride           int // entries per synapse type: 1<<typeShift ≥ n, ≥ 8
+	typeShift, slotShift uint
 	// slotBase[d] is, during receive, the ring offset of the slot a delay
 	// of d steps lands in: one entry per value the delay field can hold.
 	slotBase               []int
@@ -161,10 +162,17 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, 
 			slots *= 2
 		}
 		c.slotMask = slots - 1
-		// Each synapse type's block is padded to a multiple of eight
-		// entries, so the vectorised update runs whole blocks of eight.
-		c.typeStride = (c.n + 7) &^ 7
-		c.slotStride = int(g.SynapseTypes) * c.typeStride
+		// Each synapse type's block is a power of two of at least eight
+		// entries (≥ n, since n ≤ 2^IndexBits): the vectorised update runs
+		// whole blocks of eight, and a synaptic word's ring position is
+		// then shifts and ors, no multiplies.
+		c.typeShift = uint(max(g.IndexBits, 3))
+		c.slotShift = c.typeShift + uint(g.TypeBits)
+		c.typeStride = 1 << c.typeShift
+		c.slotStride = 1 << c.slotShift
+		if int(g.SynapseTypes) > 1<<g.TypeBits {
+			return nil, fmt.Errorf("core %s: %d synapse types in %d type bits", pc.CoreID, g.SynapseTypes, g.TypeBits)
+		}
 		c.ring = make([]uint32, slots*c.slotStride)
 		if c.uniform && !c.saturate && !c.expTCDecay && c.frac == 15 && c.decayFrac == 32 {
 			// after the shifts are known: the kernel copies them
@@ -534,10 +542,11 @@ func (c *core) addRow(row []uint32, t int) {
 	c.stepWords += uint64(1 + len(row))
 	c.stepEvents += uint64(len(row))
 	ring, ringCap := c.ring, c.ringCap
-	iMask, tShift, tMask, dShift, dMask, wShift := c.iMask, c.tShift, c.tMask, c.dShift, c.dMask, c.wShift
-	slotMask, slotStride, n := c.slotMask, c.slotStride, c.typeStride
+	// (shift counts masked: the compiler then drops its ≥ 32 guards)
+	iMask, tShift, tMask, dShift, dMask, wShift := c.iMask, c.tShift&31, c.tMask, c.dShift&31, c.dMask, c.wShift&31
+	slotMask, slotShift, typeShift := c.slotMask, c.slotShift&63, c.typeShift&63
 	for _, w := range row {
-		pos := ((t+int(w>>dShift&dMask))&slotMask)*slotStride + int(w>>tShift&tMask)*n + int(w&iMask)
+		pos := ((t+int(w>>dShift&dMask))&slotMask)<<slotShift | int(w>>tShift&tMask)<<typeShift | int(w&iMask)
 		s := ring[pos] + w>>wShift
 		if s > ringCap {
 			s = ringCap
