@@ -2,7 +2,6 @@ package fpga
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -180,7 +179,7 @@ func TestResources(t *testing.T) {
 				if err := WriteArtifacts(dir, p, tg); err != nil {
 					t.Fatal(err)
 				}
-				h, err := designHash(dir)
+				h, err := DesignHash(dir)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -207,36 +206,6 @@ func TestResources(t *testing.T) {
 		sort.Strings(table)
 		t.Log("\n" + strings.Join(table, "\n"))
 	})
-}
-
-// designHash identifies what yosys reads: the RTL (without its comment
-// lines) and the memory images.
-func designHash(dir string) (string, error) {
-	h := sha256.New()
-	files, err := filepath.Glob(filepath.Join(dir, "*.mem"))
-	if err != nil {
-		return "", err
-	}
-	files = append(files, filepath.Join(dir, RTLFile))
-	sort.Strings(files)
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return "", err
-		}
-		if filepath.Base(f) == RTLFile {
-			var keep []string
-			for _, l := range strings.Split(string(b), "\n") {
-				if !strings.HasPrefix(strings.TrimSpace(l), "//") {
-					keep = append(keep, l)
-				}
-			}
-			b = []byte(strings.Join(keep, "\n"))
-		}
-		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
-		h.Write(b)
-	}
-	return fmt.Sprintf("%x", h.Sum(nil)), nil
 }
 
 // designSrc reads the model of a resource design from testdata.

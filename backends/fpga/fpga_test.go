@@ -410,6 +410,46 @@ func TestParseYosysStat(t *testing.T) {
 	}
 }
 
+// TestSynthCache: yosys's figures kept in the design folder are used
+// while the design is unchanged (no yosys on PATH: it is not run), and a
+// changed memory image or --rerun sends Synthesize back to yosys.
+func TestSynthCache(t *testing.T) {
+	p, tg := compileSrc(t, small, "zcu102", compiler.Options{})
+	dir := t.TempDir()
+	if err := WriteArtifacts(dir, p, tg); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := DesignHash(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stat := "\n=== soma_top ===\n     LUT6                          203\n     FDRE                          722\n     RAMB36E2                        2\n"
+	if err := os.WriteFile(filepath.Join(dir, SynthFile), []byte("# soma: yosys stat of design "+hash+"\n"+stat), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir()) // no yosys
+	u, cached, err := SynthesizeCached(context.Background(), dir, false)
+	if err != nil || !cached {
+		t.Fatalf("unchanged design: cached %v, err %v; want the kept figures", cached, err)
+	}
+	if got := [3]float64{float64(u.LUTs), float64(u.FFs), u.BRAM36}; got != [3]float64{203, 722, 2} {
+		t.Errorf("kept figures read as %v", got)
+	}
+	if _, _, err := SynthesizeCached(context.Background(), dir, true); err == nil || !strings.Contains(err.Error(), "yosys not found") {
+		t.Errorf("rerun: %v; want an attempt to run yosys", err)
+	}
+	mems, _ := filepath.Glob(filepath.Join(dir, "*.mem"))
+	if len(mems) == 0 {
+		t.Fatal("no memory images")
+	}
+	if err := os.WriteFile(mems[0], []byte("0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := SynthesizeCached(context.Background(), dir, false); err == nil || !strings.Contains(err.Error(), "yosys not found") {
+		t.Errorf("changed design: %v; want an attempt to run yosys", err)
+	}
+}
+
 // TestReport synthesizes the small design with yosys and checks the
 // figures are there (slow: behind -short).
 func TestReport(t *testing.T) {

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -75,19 +78,45 @@ func ParseYosysStat(r io.Reader) (*Utilisation, error) {
 	return u, sc.Err()
 }
 
+// SynthFile is where Synthesize keeps yosys's stat output in the design
+// folder, under the hash of what yosys read (DesignHash): a large design
+// takes yosys most of an hour, and its report is wanted more than once.
+const SynthFile = "yosys-stat.txt"
+
 // Synthesize runs yosys synth_xilinx -family xcup -flatten on the design
-// in dir and returns its utilisation.
+// in dir and returns its utilisation, or reads it from the folder's
+// SynthFile when that holds a synthesis of the same design.
 func Synthesize(ctx context.Context, dir string) (*Utilisation, error) {
+	u, _, err := SynthesizeCached(ctx, dir, false)
+	return u, err
+}
+
+// SynthesizeCached is Synthesize that reports whether the figures came
+// from SynthFile, and runs yosys even if they could (rerun).
+func SynthesizeCached(ctx context.Context, dir string, rerun bool) (u *Utilisation, cached bool, err error) {
+	hash, err := DesignHash(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	header := "# soma: yosys stat of design " + hash + "\n"
+	if !rerun {
+		if b, err := os.ReadFile(filepath.Join(dir, SynthFile)); err == nil && strings.HasPrefix(string(b), header) {
+			u, err := ParseYosysStat(strings.NewReader(string(b[len(header):])))
+			if err == nil {
+				return u, true, nil
+			}
+		}
+	}
 	if _, err := exec.LookPath("yosys"); err != nil {
-		return nil, fmt.Errorf("yosys not found on PATH (install it: apt-get install yosys)")
+		return nil, false, fmt.Errorf("yosys not found on PATH (install it: apt-get install yosys)")
 	}
 	m, err := ReadManifest(dir)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// -defer: elaborate with the real parameters only (the memory-file
 	// parameters' defaults are empty).
@@ -98,9 +127,45 @@ func Synthesize(ctx context.Context, dir string) (*Utilisation, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("yosys: %v\n%s", err, stderr.String())
+		return nil, false, fmt.Errorf("yosys: %v\n%s", err, stderr.String())
 	}
-	return ParseYosysStat(bytes.NewReader(out))
+	u, err = ParseYosysStat(bytes.NewReader(out))
+	if err != nil {
+		return nil, false, err
+	}
+	// Keep the figures; a folder that cannot be written only loses the cache.
+	_ = os.WriteFile(filepath.Join(dir, SynthFile), append([]byte(header), out...), 0o644)
+	return u, false, nil
+}
+
+// DesignHash identifies what yosys reads in a design folder: the RTL
+// (without its comment lines, which carry no logic) and the memory images.
+func DesignHash(dir string) (string, error) {
+	h := sha256.New()
+	files, err := filepath.Glob(filepath.Join(dir, "*.mem"))
+	if err != nil {
+		return "", err
+	}
+	files = append(files, filepath.Join(dir, RTLFile))
+	sort.Strings(files)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		if filepath.Base(f) == RTLFile {
+			var keep []string
+			for _, l := range strings.Split(string(b), "\n") {
+				if !strings.HasPrefix(strings.TrimSpace(l), "//") {
+					keep = append(keep, l)
+				}
+			}
+			b = []byte(strings.Join(keep, "\n"))
+		}
+		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
+		h.Write(b)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
 }
 
 // WriteReport prints yosys's utilisation against the part's capacity,

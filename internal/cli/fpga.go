@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -62,10 +63,14 @@ func newFPGASimCmd() *cobra.Command {
 }
 
 func newFPGAReportCmd() *cobra.Command {
-	return &cobra.Command{
+	var rerun bool
+	cmd := &cobra.Command{
 		Use:   "report DIR",
 		Short: "Synthesize the design with yosys and print its resources against the part and soma's estimate",
-		Args:  cobra.ExactArgs(1),
+		Long: `Synthesize the design with yosys and print its resources against the part and soma's estimate.
+yosys's figures are kept in DIR/` + fpga.SynthFile + ` under a hash of the RTL and memory
+images, and reused while the design is unchanged (--rerun synthesises again).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := fpga.ReadManifest(args[0])
 			if err != nil {
@@ -75,11 +80,19 @@ func newFPGAReportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			u, err := fpga.Synthesize(cmd.Context(), args[0])
+			u, cached, err := fpga.SynthesizeCached(cmd.Context(), args[0], rerun)
 			if err != nil {
 				return err
 			}
-			return fpga.WriteReport(cmd.OutOrStdout(), u, t, m)
+			if err := fpga.WriteReport(cmd.OutOrStdout(), u, t, m); err != nil {
+				return err
+			}
+			if cached {
+				fmt.Fprintf(cmd.OutOrStdout(), "(yosys figures from %s, a synthesis of this same design; --rerun to run yosys again)\n", filepath.Join(args[0], fpga.SynthFile))
+			}
+			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&rerun, "rerun", false, "run yosys even if DIR holds its figures for this design")
+	return cmd
 }
