@@ -14,9 +14,12 @@ import (
 )
 
 // The fit policy (docs/fpga-engine.md, "Fit"). The estimate's measured
-// error against yosys is 0 for BRAM36, URAM288, DSP48E2 and LUTRAM cells
-// (structural counts) and −4 … +9 % for LUTs and FFs (fitted constants)
-// on the designs measured so far.
+// error against yosys: on the 256-neuron designs 0 for BRAM36, URAM288,
+// DSP48E2 and LUTRAM cells and −4 … +9 % for LUTs and FFs; on the
+// 4096-neuron designs URAM and DSP exact, FF −10 %, BRAM36 −8.5 … −12.5 %
+// (under: a design estimated just under the part may not fit — the
+// warning below says so) and LUTs up to 2× over (the constants need a
+// refit against those runs).
 const (
 	// FitRefuse: a design whose estimate exceeds this fraction of the
 	// part's capacity of any resource is refused: yosys would report it
