@@ -102,7 +102,13 @@ func estimateShares(d *Design) []share {
 				// the CAM: constant entries, counted in the engine's logic
 				continue
 			case isROM(m):
-				s.lut = estROMLUTs * romLUTs(m)
+				// yosys keeps a shallow ROM as logic and puts a deeper one
+				// that varies in block RAM, its constant bit lanes dropped
+				if live := liveLanes(m); m.Depth >= romBRAMDepth && live > 0 {
+					s.bram = bram36(live, m.Depth, false)
+				} else {
+					s.lut = estROMLUTs * romLUTs(m)
+				}
 			case m.Kind == "uram":
 				s.uram = uram288(m.Width, m.Depth)
 			case m.Depth <= 64:
@@ -216,10 +222,16 @@ func bram36(width, depth int, sdp bool) float64 {
 	return best
 }
 
-// romLUTs is the LUT6 count of a ROM as logic: per bit lane that is not
-// constant over the words, one LUT per 64 words and a multiplexer tree
-// over those (MUXF7/F8/F9 take 8:1 for free, wider trees one LUT per 4:1).
-func romLUTs(m *Memory) float64 {
+// romBRAMDepth is the depth from which yosys (0.23, synth_xilinx) puts a
+// ROM with a varying bit in block RAM rather than logic. Measured: ROMs of
+// 64 to 320 words stayed logic; the 512- and 1024-word parameter ROMs, the
+// 1002-word spike lists and the 2304- and 4096-word row directories became
+// RAMB18E2/RAMB36E2 (docs/fpga-engine.md, "Estimate").
+const romBRAMDepth = 512
+
+// liveLanes is the number of a ROM's bit lanes that are not constant over
+// its words (yosys removes the constant ones).
+func liveLanes(m *Memory) int {
 	if len(m.Words) == 0 {
 		return 0
 	}
@@ -233,6 +245,17 @@ func romLUTs(m *Memory) float64 {
 			}
 		}
 	}
+	return live
+}
+
+// romLUTs is the LUT6 count of a ROM as logic: per bit lane that is not
+// constant over the words, one LUT per 64 words and a multiplexer tree
+// over those (MUXF7/F8/F9 take 8:1 for free, wider trees one LUT per 4:1).
+func romLUTs(m *Memory) float64 {
+	if len(m.Words) == 0 {
+		return 0
+	}
+	live := liveLanes(m)
 	blocks := ceilDiv(len(m.Words), 64)
 	mux := 0
 	for n := ceilDiv(blocks, 8); n > 1; n = ceilDiv(n, 4) {

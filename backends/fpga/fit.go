@@ -14,12 +14,9 @@ import (
 )
 
 // The fit policy (docs/fpga-engine.md, "Fit"). The estimate's measured
-// error against yosys: on the 256-neuron designs 0 for BRAM36, URAM288,
-// DSP48E2 and LUTRAM cells and −4 … +9 % for LUTs and FFs; on the
-// 4096-neuron designs URAM and DSP exact, FF −10 %, BRAM36 −8.5 … −12.5 %
-// (under: a design estimated just under the part may not fit — the
-// warning below says so) and LUTs up to 2× over (the constants need a
-// refit against those runs).
+// error against yosys, on designs of 256 to 4096 neurons: 0 for BRAM36,
+// URAM288 and DSP48E2, LUTRAM cells exact or over, LUTs −24 … +28 % and
+// FFs −10 … +24 % (per-engine constants fitted on the 256-neuron design).
 const (
 	// FitRefuse: a design whose estimate exceeds this fraction of the
 	// part's capacity of any resource is refused: yosys would report it
