@@ -42,13 +42,10 @@ type core struct {
 	decE, decI, initE, initI []uint32
 
 	// ring buffer: slots × types × n entries, saturating at ringCap.
-	ring                 []uint32
-	slotMask, slotStride int
-	typeStride           int // entries per synapse type: 1<<typeShift ≥ n, ≥ 8
-	typeShift, slotShift uint
-	// slotBase[d] is, during receive, the ring offset of the slot a delay
-	// of d steps lands in: one entry per value the delay field can hold.
-	slotBase               []int
+	ring                   []uint32
+	slotMask, slotStride   int
+	typeStride             int // entries per synapse type: 1<<typeShift ≥ n, ≥ 8
+	typeShift, slotShift   uint
 	ringCap                uint32
 	shift                  [2]uint
 	wShift, dShift, tShift uint
@@ -62,8 +59,9 @@ type core struct {
 	// update: the key and, for neuron cores, the population-table entry it
 	// matches (resolved when the paths are built; -1: none).
 	inbox []packet
-	// work lists the rows reached this step by packets on the fast path
-	// (their lookups resolved at load); stepPackets counts those packets.
+	// work lists the plastic rows route queued for this step (their
+	// lookups resolved at load) and, in receive, the rows of packets looked
+	// up per packet; stepPackets counts the packets of the fast path.
 	work        []rowRef
 	stepPackets uint64
 	// stepRows, stepWords and stepEvents count the static rows phase C
@@ -148,7 +146,6 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, 
 		c.iMask = 1<<g.IndexBits - 1
 		c.tShift, c.tMask = uint(g.IndexBits), 1<<g.TypeBits-1
 		c.dShift, c.dMask = uint(g.IndexBits+g.TypeBits), 1<<g.DelayBits-1
-		c.slotBase = make([]int, c.dMask+1)
 		c.wShift = uint(g.IndexBits + g.TypeBits + g.DelayBits)
 		c.table, c.syn = pc.PopTable, pc.Synapses
 		c.decodeTable()
@@ -477,18 +474,8 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 	if len(c.work) == 0 && len(c.inbox) == 0 {
 		return 0, 0, 0
 	}
-	// The ring offset of each delay's slot, computed once per step.
-	slotBase := c.slotBase
-	for d := range slotBase {
-		slotBase[d] = ((t + d) & c.slotMask) * c.slotStride
-	}
-	ring, syn := c.ring, c.syn
-	iMask, tShift, tMask, dShift, dMask, wShift := c.iMask, c.tShift, c.tMask, c.dShift, c.dMask, c.wShift
-	n, ringCap := c.typeStride, c.ringCap
-	var saturated uint64
-	// Rows from the slow path (packets looked up here) join the ones the
-	// fast path resolved; order within a step does not matter for the
-	// ring sums, and the lists are built in a fixed order anyway.
+	// Rows of packets looked up here (the slow path) join the plastic
+	// rows route queued; the lists are built in a fixed order.
 	for _, pk := range c.inbox {
 		if pk.entry < 0 {
 			continue
@@ -501,36 +488,24 @@ func (c *core) receive(t int) (rows, words, events uint64) {
 		}
 		c.work = append(c.work, newRowRef(c, uint32(rowAt[local]), e.Plastic))
 	}
+	syn, dShift, dMask := c.syn, c.dShift, c.dMask
 	for _, ref := range c.work {
 		at, cnt := ref.at, ref.words
-		h := uint32(1)
-		if ref.plastic {
-			h = 3
-		}
-		rows++
-		words += uint64(h + cnt)
-		events += uint64(cnt)
-		if ref.plastic {
-			// A plastic synapse acts when its spike arrives (after its
-			// delay), with the weight it has then.
-			for p := at + h; p < at+h+cnt; p++ {
-				d := int(syn[p] >> dShift & dMask)
-				slot := (t + d) & c.slotMask
-				c.plasticPending[slot] = append(c.plasticPending[slot], p)
-			}
+		if !ref.plastic {
+			c.addRow(syn[at+1:at+1+cnt], t) // counted with the fans' rows
 			continue
 		}
-		for _, w := range syn[at+h : at+h+cnt] {
-			pos := slotBase[w>>dShift&dMask] + int(w>>tShift&tMask)*n + int(w&iMask)
-			s := ring[pos] + w>>wShift
-			if s > ringCap {
-				s = ringCap
-				saturated++
-			}
-			ring[pos] = s
+		rows++
+		words += uint64(3 + cnt)
+		events += uint64(cnt)
+		// A plastic synapse acts when its spike arrives (after its
+		// delay), with the weight it has then.
+		for p := at + 3; p < at+3+cnt; p++ {
+			d := int(syn[p] >> dShift & dMask)
+			slot := (t + d) & c.slotMask
+			c.plasticPending[slot] = append(c.plasticPending[slot], p)
 		}
 	}
-	c.cnt.RingSaturations += saturated
 	return rows, words, events
 }
 

@@ -77,9 +77,6 @@ type Emulator struct {
 	fired    []*fan
 	// sampled lists the cores with analogue probes.
 	sampled []*core
-	// touched sums the row words route reads ahead of phase C, so that
-	// the compiler keeps the loads.
-	touched uint32
 }
 
 type costs struct {
@@ -292,7 +289,6 @@ func (e *Emulator) phaseA(i, t int) {
 // route delivers every packet sent this step, in core order.
 func (e *Emulator) route(t int) {
 	clear(e.linkLoad)
-	var touched uint32
 	for i, c := range e.cores {
 		if len(c.out) == 0 {
 			continue
@@ -332,11 +328,6 @@ func (e *Emulator) route(t int) {
 			for _, ref := range tr.rows[ri] {
 				dc := e.cores[ref.core]
 				dc.work = append(dc.work, ref)
-				// Touch the row now: these loads do not depend on each
-				// other, so the step's rows, scattered over every core's
-				// matrix, are fetched together instead of one cache miss
-				// at a time when each core walks its list in phase C.
-				touched += dc.syn[ref.at]
 			}
 			for _, d := range tr.delayDests {
 				e.cores[d].inbox = append(e.cores[d].inbox, packet{key, -1})
@@ -351,7 +342,6 @@ func (e *Emulator) route(t int) {
 		tr.count = 0
 	}
 	e.active = e.active[:0]
-	e.touched += touched
 }
 
 // addFans adds the static rows of this step's packets into the rings of
