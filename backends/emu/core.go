@@ -43,6 +43,7 @@ type core struct {
 
 	// ring buffer: slots × types × n entries, saturating at ringCap.
 	ring                   []uint32
+	ringOff                int // where ring starts in Emulator.ring
 	slotMask, slotStride   int
 	typeStride             int // entries per synapse type: 1<<typeShift ≥ n, ≥ 8
 	typeShift, slotShift   uint
@@ -123,7 +124,7 @@ type varRec struct {
 	trace   int // index into the result's traces
 }
 
-func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, error) {
+func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool, shape ringShape) (*core, error) {
 	c := &core{idx: idx, pc: pc, kind: pc.Kind, n: int(pc.N), model: pc.Model,
 		frac: uint(num.StateFrac), decayFrac: uint(num.DecayFrac), saturate: fpga}
 	c.stateMax = 1<<(num.StateBits-1) - 1
@@ -160,17 +161,19 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool) (*core, 
 		}
 		c.slotMask = slots - 1
 		// Each synapse type's block is a power of two of at least eight
-		// entries (≥ n, since n ≤ 2^IndexBits): the vectorised update runs
-		// whole blocks of eight, and a synaptic word's ring position is
-		// then shifts and ors, no multiplies.
-		c.typeShift = uint(max(g.IndexBits, 3))
-		c.slotShift = c.typeShift + uint(g.TypeBits)
+		// entries (≥ n, since n ≤ 2^IndexBits), the same on every core
+		// (ringShape): the vectorised update runs whole blocks of eight, a
+		// synaptic word's ring position is then shifts and ors, no
+		// multiplies, and a fan's synapses (Emulator.fanSyn) find their
+		// entry in the shared ring without asking their core.
+		c.typeShift = shape.typeShift
+		c.slotShift = shape.slotShift
 		c.typeStride = 1 << c.typeShift
 		c.slotStride = 1 << c.slotShift
 		if int(g.SynapseTypes) > 1<<g.TypeBits {
 			return nil, fmt.Errorf("core %s: %d synapse types in %d type bits", pc.CoreID, g.SynapseTypes, g.TypeBits)
 		}
-		c.ring = make([]uint32, slots*c.slotStride)
+		// the ring itself is a part of the emulator's (Emulator.allocRings)
 		if c.uniform && !c.saturate && !c.expTCDecay && c.frac == 15 && c.decayFrac == 32 {
 			// after the shifts are known: the kernel copies them
 			c.attachKernel()

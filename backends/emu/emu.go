@@ -40,6 +40,9 @@ type Options struct {
 	LinkPacketsPerSecond float64
 	// Workers run the per-core phases in parallel (default GOMAXPROCS).
 	Workers int
+	// lookupAll (tests) delivers every packet by its key, looked up on
+	// the receiving core, instead of through the decoded fans.
+	lookupAll bool
 }
 
 // Emulator runs one program.
@@ -71,10 +74,16 @@ type Emulator struct {
 	ordered []*core
 	// active lists the trees used on the fast path this step.
 	active []*tree
-	// fanWords holds the static rows of every fan (see tree.fans); fired
-	// lists the fans of this step's packets, in delivery order.
-	fanWords []uint32
-	fired    []*fan
+	// ring holds every neuron core's ring buffer (core.ring is its part).
+	ring    []uint32
+	ringCap uint32
+	// fanSyn holds the static synapses of every fan (see tree.fans);
+	// fired lists the fans of this step's packets, in delivery order;
+	// fanCnt counts, per core, the rows and synapses phase C added from
+	// fans this step.
+	fanSyn []fanSynapse
+	fired  []*fan
+	fanCnt []fanCount
 	// sampled lists the cores with analogue probes.
 	sampled []*core
 }
@@ -104,13 +113,15 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 		i := e.chipIndex(int(ch.X), int(ch.Y))
 		e.routes[i] = ch.Routes
 	}
+	shape := newRingShape(p)
 	for i := range p.Cores {
-		c, err := newCore(i, &p.Cores[i], p.Numeric, e.fpga)
+		c, err := newCore(i, &p.Cores[i], p.Numeric, e.fpga, shape)
 		if err != nil {
 			return nil, err
 		}
 		e.cores = append(e.cores, c)
 	}
+	e.allocRings(shape)
 	// An entry serves a whole key space when its mask selects no neuron
 	// index bits of any sender; then one lookup per path suffices.
 	common := ^uint32(0)
@@ -167,6 +178,7 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 			} else {
 				e.prepareFast(tr, k, int(c.N))
 			}
+			tr.fast = tr.fast && !opts.lookupAll
 			ts = append(ts, tr)
 		}
 		e.trees = append(e.trees, ts)
@@ -198,6 +210,48 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 	e.pool = newPool(min(workers, len(e.cores)), ranges)
 	e.splitFans(ranges)
 	return e, nil
+}
+
+// ringShape is the layout every neuron core's ring shares: entry
+// slot<<slotShift | type<<typeShift | neuron.
+type ringShape struct{ typeShift, slotShift uint }
+
+// newRingShape makes room for the widest core: a type block of at least
+// eight entries, so the vectorised update runs whole blocks.
+func newRingShape(p *program.Program) ringShape {
+	var index, types uint8
+	for _, c := range p.Cores {
+		if c.Kind == program.NeuronCore {
+			index, types = max(index, c.Geometry.IndexBits), max(types, c.Geometry.TypeBits)
+		}
+	}
+	ts := uint(max(index, 3))
+	return ringShape{typeShift: ts, slotShift: ts + uint(types)}
+}
+
+// allocRings gives every neuron core its ring, all in one array, so that a
+// fan's synapses address any core's entries by one index.
+func (e *Emulator) allocRings(shape ringShape) {
+	total := 0
+	for _, c := range e.cores {
+		if c.kind == program.NeuronCore {
+			c.ringOff = total
+			total += (c.slotMask + 1) << shape.slotShift
+		}
+	}
+	if total >= 1<<32 {
+		// fanSynapse positions are 32-bit
+		panic(fmt.Sprintf("emu: %d ring entries", total))
+	}
+	e.ring = make([]uint32, total)
+	e.ringCap = uint32(1<<e.p.Numeric.RingBits - 1)
+	for _, c := range e.cores {
+		if c.kind == program.NeuronCore {
+			end := c.ringOff + (c.slotMask+1)<<shape.slotShift
+			c.ring = e.ring[c.ringOff:end:end]
+		}
+	}
+	e.fanCnt = make([]fanCount, len(e.cores))
 }
 
 // SetProgress sets the progress callback (called every so often with the
@@ -322,7 +376,7 @@ func (e *Emulator) route(t int) {
 					ri = local
 				}
 			}
-			if len(tr.fans[ri].segs) > 0 {
+			if f := &tr.fans[ri]; f.split[len(f.split)-1] > f.split[0] {
 				e.fired = append(e.fired, &tr.fans[ri])
 			}
 			for _, ref := range tr.rows[ri] {
@@ -345,12 +399,23 @@ func (e *Emulator) route(t int) {
 }
 
 // addFans adds the static rows of this step's packets into the rings of
-// worker w's cores: per core, in delivery order, as receive would.
+// worker w's cores: per core, in delivery order, as receive would (with
+// nonnegative weights a saturating sum does not depend on the order, but
+// the count of saturating adds does).
 func (e *Emulator) addFans(w, t int) {
-	words := e.fanWords
+	ring, ringCap, cnt := e.ring, e.ringCap, e.fanCnt
 	for _, f := range e.fired {
-		for _, sg := range f.segs[f.split[w]:f.split[w+1]] {
-			e.cores[sg.core].addRow(words[sg.lo:sg.hi], t)
+		for _, s := range e.fanSyn[f.split[w]:f.split[w+1]] {
+			pos := s.at + uint32((t+int(s.delay))&int(s.slotMask))<<s.slotShift
+			sum := ring[pos] + uint32(s.weight)
+			if sum > ringCap {
+				sum = ringCap
+				e.cores[s.core].cnt.RingSaturations++
+			}
+			ring[pos] = sum
+			k := &cnt[s.core]
+			k.events += uint32(s.event)
+			k.rows += uint32(s.first)
 		}
 	}
 }
@@ -362,6 +427,11 @@ func (e *Emulator) phaseC(i, t int) {
 	rows, words, events := c.receive(t)
 	rows, words, events = rows+c.stepRows, words+c.stepWords, events+c.stepEvents
 	c.stepRows, c.stepWords, c.stepEvents = 0, 0, 0
+	if f := &e.fanCnt[i]; f.rows > 0 {
+		// a fetched row is its header word and its synapses
+		rows, words, events = rows+uint64(f.rows), words+uint64(f.rows+f.events), events+uint64(f.events)
+		*f = fanCount{}
+	}
 	c.inbox = c.inbox[:0]
 	c.work = c.work[:0]
 	cnt := &c.cnt

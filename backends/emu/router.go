@@ -37,19 +37,30 @@ type tree struct {
 	count uint32
 }
 
-// fan is the static rows one packet reaches.
+// fan is the static rows one packet reaches: Emulator.fanSyn[split[0] :
+// split[len(split)-1]], in core order; split[w] is the first synapse of
+// worker w's cores.
 type fan struct {
-	segs []segment
-	// split[w] is the first segment of worker w's cores (len workers+1).
 	split []uint32
 }
 
-// segment is one receiving core's row of a fan: its synaptic words are
-// Emulator.fanWords[lo:hi]; the core fetches one header word besides.
-type segment struct {
-	core   int32
-	lo, hi uint32
+// fanSynapse is one synaptic word of a fan's row, decoded at load: the
+// ring entry it adds to (slot 0 of its core's ring, in Emulator.ring), its
+// weight and delay, and its core's ring depth. first marks a row's first
+// synapse (a row costs a lookup and a header word besides its synapses);
+// event is 0 only in the one entry that stands for an empty row (weight 0).
+type fanSynapse struct {
+	at           uint32
+	core         uint32
+	weight       uint16
+	delay        uint8
+	slotMask     uint8
+	slotShift    uint8
+	first, event uint8
 }
+
+// fanCount is what one core received through fans in a step.
+type fanCount struct{ rows, events uint32 }
 
 // rowRef is a row a packet reaches: the core, the row's offset and its
 // length in synaptic words. The length is read from the row header once,
@@ -281,6 +292,7 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 	}
 	for local := range n {
 		key := base | uint32(local)
+		lo := uint32(len(e.fanSyn))
 		for _, d := range ds {
 			i := key &^ d.mask
 			if int(i) >= len(d.rowAt) || d.rowAt[i] < 0 {
@@ -291,10 +303,26 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 				t.rows[local] = append(t.rows[local], newRowRef(d.c, row, true))
 				continue
 			}
-			lo := uint32(len(e.fanWords))
-			e.fanWords = append(e.fanWords, d.c.syn[row+1:row+1+d.c.syn[row]]...)
-			t.fans[local].segs = append(t.fans[local].segs, segment{int32(d.c.idx), lo, uint32(len(e.fanWords))})
+			c := d.c
+			words := c.syn[row+1 : row+1+c.syn[row]]
+			if len(words) == 0 {
+				// an empty row still costs its lookup and header word
+				e.fanSyn = append(e.fanSyn, fanSynapse{at: uint32(c.ringOff), core: uint32(c.idx), first: 1})
+				continue
+			}
+			first := uint8(1)
+			for _, w := range words {
+				e.fanSyn = append(e.fanSyn, fanSynapse{
+					at:     uint32(c.ringOff) + (w>>c.tShift&c.tMask)<<c.typeShift | w&c.iMask,
+					core:   uint32(c.idx),
+					weight: uint16(w >> c.wShift), delay: uint8(w >> c.dShift & c.dMask),
+					slotMask: uint8(c.slotMask), slotShift: uint8(c.slotShift), first: first, event: 1,
+				})
+				first = 0
+			}
 		}
+		// the fan's end; splitFans fills in where each worker begins
+		t.fans[local].split = []uint32{lo, uint32(len(e.fanSyn))}
 	}
 }
 
@@ -304,11 +332,16 @@ func (e *Emulator) splitFans(ranges [][2]int) {
 		for _, tr := range ts {
 			for i := range tr.fans {
 				f := &tr.fans[i]
+				if f.split == nil { // a slow-path tree's
+					continue
+				}
+				lo, hi := f.split[0], f.split[1]
+				syn := e.fanSyn[lo:hi]
 				f.split = make([]uint32, len(ranges)+1)
 				for w, r := range ranges {
-					f.split[w] = uint32(sort.Search(len(f.segs), func(k int) bool { return int(f.segs[k].core) >= r[0] }))
+					f.split[w] = lo + uint32(sort.Search(len(syn), func(k int) bool { return int(syn[k].core) >= r[0] }))
 				}
-				f.split[len(ranges)] = uint32(len(f.segs))
+				f.split[len(ranges)] = hi
 			}
 		}
 	}
