@@ -12,10 +12,47 @@ import (
 // flat per-field arrays, its ring buffer, and what it sends and records.
 // Everything the step loop touches is preallocated.
 type core struct {
-	idx  int
-	pc   *program.Core
-	kind program.CoreKind
-	n    int
+	// What every step reads or writes comes first, together, so that a
+	// step touches few of the struct's cache lines (a step of a
+	// 48-core network otherwise spends as long in bookkeeping as in the
+	// neuron updates).
+	kind      program.CoreKind
+	key, mask uint32 // the program core's key space
+	sampled   bool   // vars or weightRecs
+	lastLanes uint8  // the real neurons' bits in the last spikeBits byte
+	n         int
+	// kernel, when set, runs the uniform if_curr_exp update vectorised;
+	// spikeBits receives its spikes, one bit per neuron.
+	kernel    *ifceKernel
+	spikeBits []uint8
+	stdp      *program.STDP
+	// ring buffer: slots × types × n entries, saturating at ringCap.
+	ring                 []uint32
+	slotMask, slotStride int
+	typeStride           int // entries per synapse type: 1<<typeShift ≥ n, ≥ 8
+	// out: keys this core sends this step.
+	out []uint32
+	// inbox: packets delivered this step, processed after the neuron
+	// update: the key and, for neuron cores, the population-table entry it
+	// matches (resolved when the paths are built; -1: none).
+	inbox []packet
+	// work lists the plastic rows route queued for this step (their
+	// lookups resolved at load) and, in receive, the rows of packets looked
+	// up per packet; stepPackets counts the packets of the fast path.
+	work        []rowRef
+	stepPackets uint64
+	// stepRows, stepWords and stepEvents count the static rows receive
+	// added through addRow this step (fans are counted in Emulator.fanCnt).
+	stepRows, stepWords, stepEvents uint64
+	// stepSTDP counts the plastic synapse updates of this step (arrivals
+	// and potentiations), which cost the target's stdp_update each.
+	stepSTDP  uint64
+	recSpikes []uint32
+	recorded  []results.Spike
+	cnt       CoreCounters
+
+	idx int
+	pc  *program.Core
 	// fixed-point format
 	frac, decayFrac uint
 	saturate        bool // FPGA engines saturate; SpiNNaker's accum wraps
@@ -29,11 +66,6 @@ type core struct {
 	expTC                 []int32 // in the state format or the decay format (expTCDecay)
 	expTCDecay            bool
 	uniform               bool // every neuron has the same parameters
-	// kernel, when set, runs the uniform if_curr_exp update vectorised;
-	// spikeBits receives its spikes, one bit per neuron.
-	kernel    *ifceKernel
-	spikeBits []uint8
-	lastLanes uint8 // the real neurons' bits in the last spikeBits byte
 
 	entriesWhole             bool // every table entry selects whole key spaces
 	generic                  bool // tests: always take the general update path
@@ -41,11 +73,7 @@ type core struct {
 	isE, isI                 []int32
 	decE, decI, initE, initI []uint32
 
-	// ring buffer: slots × types × n entries, saturating at ringCap.
-	ring                   []uint32
 	ringOff                int // where ring starts in Emulator.ring
-	slotMask, slotStride   int
-	typeStride             int // entries per synapse type: 1<<typeShift ≥ n, ≥ 8
 	typeShift, slotShift   uint
 	ringCap                uint32
 	shift                  [2]uint
@@ -55,28 +83,10 @@ type core struct {
 	// synaptic matrix
 	table []program.PopEntry
 	syn   []uint32
-
-	// inbox: packets delivered this step, processed after the neuron
-	// update: the key and, for neuron cores, the population-table entry it
-	// matches (resolved when the paths are built; -1: none).
-	inbox []packet
-	// work lists the plastic rows route queued for this step (their
-	// lookups resolved at load) and, in receive, the rows of packets looked
-	// up per packet; stepPackets counts the packets of the fast path.
-	work        []rowRef
-	stepPackets uint64
-	// stepRows, stepWords and stepEvents count the static rows phase C
-	// added from fans this step (see Emulator.addFans).
-	stepRows, stepWords, stepEvents uint64
-	// stepSTDP counts the plastic synapse updates of this step (arrivals
-	// and potentiations), which cost the target's stdp_update each.
-	stepSTDP uint64
 	// rowAt[entry][local] is the row offset of each key of each
 	// population-table entry (-1: no row): the table decoded once at load,
 	// since it does not change during a run.
 	rowAt [][]int32
-	// out: keys this core sends this step.
-	out []uint32
 
 	// source cores
 	spikes []uint32
@@ -91,20 +101,15 @@ type core struct {
 	// synapse's pre trace and the step it was last updated; pending[slot]
 	// lists the word positions whose pre spike takes effect at that step;
 	// postSyn[i] the positions of plastic synapses onto neuron i.
-	stdp                *program.STDP
 	preTrace, preLast   []int32
 	plasticPending      [][]uint32
 	postSyn             [][]uint32
 	postTrace, postLast []int32
 
 	// recording
-	recSpikes []uint32
-	recorded  []results.Spike
-	vars      []varRec
+	vars []varRec
 	// weightRecs sample plastic weights (probes on this core's rows).
 	weightRecs []weightRec
-
-	cnt CoreCounters
 }
 
 type weightRec struct {
@@ -124,8 +129,8 @@ type varRec struct {
 	trace   int // index into the result's traces
 }
 
-func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool, shape ringShape) (*core, error) {
-	c := &core{idx: idx, pc: pc, kind: pc.Kind, n: int(pc.N), model: pc.Model,
+func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool, shape ringShape, kernels map[ifceParams]*ifceParams) (*core, error) {
+	c := &core{idx: idx, pc: pc, kind: pc.Kind, key: pc.Key, mask: pc.Mask, n: int(pc.N), model: pc.Model,
 		frac: uint(num.StateFrac), decayFrac: uint(num.DecayFrac), saturate: fpga}
 	c.stateMax = 1<<(num.StateBits-1) - 1
 	c.stateMin = -(1 << (num.StateBits - 1))
@@ -176,7 +181,7 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool, shape ri
 		// the ring itself is a part of the emulator's (Emulator.allocRings)
 		if c.uniform && !c.saturate && !c.expTCDecay && c.frac == 15 && c.decayFrac == 32 {
 			// after the shifts are known: the kernel copies them
-			c.attachKernel()
+			c.attachKernel(kernels)
 		}
 		if pc.Plastic != nil {
 			// Plastic weights change during the run: work on a copy.
@@ -346,13 +351,19 @@ func (c *core) membrane(i int, input int64) int32 {
 // reset, then the synaptic state decays — the order of sPyNNaker's
 // neuron_impl_standard. Returns the number of spikes.
 func (c *core) update(t int) {
+	if c.kernel != nil && c.stdp == nil && haveKernel && !c.generic {
+		// the usual case, first: a uniform if_curr_exp core, vectorised
+		c.updateIFCurrExpUniform((t & c.slotMask) * c.slotStride)
+		c.cnt.NeuronUpdates += uint64(c.n)
+		return
+	}
 	if c.stdp != nil {
 		c.plasticArrivals(t)
 		defer c.potentiateAll(t)
 	}
 	base := (t & c.slotMask) * c.slotStride
 	c.out = c.out[:0]
-	key := c.pc.Key
+	key := c.key
 	switch c.model {
 	case "if_curr_exp":
 		if !c.saturate && !c.expTCDecay && !c.generic {
@@ -433,7 +444,7 @@ func (c *core) update(t int) {
 // emitSource sends the source spikes of step t.
 func (c *core) emitSource(t uint32) {
 	c.out = c.out[:0]
-	key := c.pc.Key
+	key := c.key
 	for c.cursor+1 < len(c.spikes) && c.spikes[c.cursor] < t {
 		c.cursor += 2
 	}
@@ -448,7 +459,7 @@ func (c *core) emitDelayed(t int) {
 	c.out = c.out[:0]
 	slot := t % len(c.pending)
 	for _, x := range c.pending[slot] {
-		c.out = append(c.out, c.pc.Key|x)
+		c.out = append(c.out, c.key|x)
 	}
 	c.pending[slot] = c.pending[slot][:0]
 }
@@ -549,7 +560,7 @@ func (c *core) updateIFCurrExpSpiNNaker(base int) {
 	decE, decI, initE, initI := c.decE[:n], c.decI[:n], c.initE[:n], c.initI[:n]
 	sE, sI := c.shift[0], c.shift[1]
 	frac, dfrac := c.frac, c.decayFrac
-	key := c.pc.Key
+	key := c.key
 	out := c.out[:0]
 	for i := range n {
 		e := isE[i]
@@ -710,7 +721,7 @@ func (c *core) potentiate(i, t int) {
 
 func (c *core) potentiateAll(t int) {
 	for _, key := range c.out {
-		c.potentiate(int(key&^c.pc.Mask), t)
+		c.potentiate(int(key&^c.mask), t)
 	}
 }
 
@@ -725,7 +736,7 @@ func (c *core) updateIFCurrExpUniform(base int) {
 		runIFCEKernel(k)
 		// the padding lanes past n compute too; their spikes are not real
 		c.spikeBits[len(c.spikeBits)-1] &= c.lastLanes
-		c.out = appendSpikes(c.out[:0], c.spikeBits, c.pc.Key)
+		c.out = appendSpikes(c.out[:0], c.spikeBits, c.key)
 		return
 	}
 	c.updateIFCurrExpRange(base, 0)
@@ -747,7 +758,7 @@ func (c *core) updateIFCurrExpRange(base, lo int) {
 	r, expTC, iOff, refS := int64(c.r[0]), int64(c.expTC[0]), c.iOff[0], c.refSteps[0]
 	decE, decI, initE, initI := int64(c.decE[0]), int64(c.decI[0]), int64(c.initE[0]), int64(c.initI[0])
 	sE, sI := c.shift[0]&31, c.shift[1]&31
-	key := c.pc.Key
+	key := c.key
 	out := c.out
 	if lo == 0 {
 		out = out[:0]

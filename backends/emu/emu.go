@@ -84,8 +84,6 @@ type Emulator struct {
 	fanSyn []fanSynapse
 	fired  []*fan
 	fanCnt []fanCount
-	// sampled lists the cores with analogue probes.
-	sampled []*core
 }
 
 type costs struct {
@@ -114,8 +112,9 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 		e.routes[i] = ch.Routes
 	}
 	shape := newRingShape(p)
+	kernels := map[ifceParams]*ifceParams{}
 	for i := range p.Cores {
-		c, err := newCore(i, &p.Cores[i], p.Numeric, e.fpga, shape)
+		c, err := newCore(i, &p.Cores[i], p.Numeric, e.fpga, shape, kernels)
 		if err != nil {
 			return nil, err
 		}
@@ -284,31 +283,40 @@ func (e *Emulator) Run() (*results.Result, *Counters, error) {
 	start := time.Now()
 	steps := int(e.p.Steps)
 	res := e.newResult()
-	e.sampled = e.sampled[:0]
 	for _, c := range e.cores {
-		if len(c.vars) > 0 || len(c.weightRecs) > 0 {
-			e.sampled = append(e.sampled, c)
-		}
+		c.sampled = len(c.vars) > 0 || len(c.weightRecs) > 0
 	}
 	every := max(1, steps/200)
 	defer e.pool.stop()
-	// The phase functions are made once: the step loop allocates nothing
-	// but the amortised growth of inboxes and recordings.
+	// Phase C of step t and phase A of step t+1 touch only the core's own
+	// state, so each worker runs them back to back, core by core: one
+	// barrier per step besides routing, and a core's state is still in
+	// cache from one to the other. The phase functions are made once: the
+	// step loop allocates nothing but the amortised growth of inboxes and
+	// recordings.
 	step := 0
 	phaseA := func(i int) { e.phaseA(i, step) }
-	phaseC := func(w, lo, hi int) {
+	phaseCA := func(w, lo, hi int) {
 		e.addFans(w, step)
+		next := step + 1
 		for i := lo; i < hi; i++ {
 			e.phaseC(i, step)
+			if e.cores[i].sampled {
+				e.cores[i].sample(step)
+			}
+			if next < steps {
+				e.phaseA(i, next)
+			}
 		}
+	}
+	if steps > 0 {
+		e.pool.run(phaseA)
 	}
 	for t := range steps {
 		step = t
-		e.pool.run(phaseA)
 		e.route(t)
-		e.pool.runWorkers(phaseC)
+		e.pool.runWorkers(phaseCA)
 		e.fired = e.fired[:0]
-		e.sample(t)
 		if e.opts.Progress != nil && (t%every == 0 || t == steps-1) {
 			e.opts.Progress(t+1, steps)
 		}
@@ -332,7 +340,7 @@ func (e *Emulator) phaseA(i, t int) {
 	c.cnt.SpikesSent += uint64(len(c.out))
 	if c.recSpikes != nil && c.kind != program.DelayCore {
 		for _, key := range c.out {
-			j := key &^ c.pc.Mask
+			j := key &^ c.mask
 			if c.recSpikes[j/32]>>(j%32)&1 != 0 {
 				c.recorded = append(c.recorded, results.Spike{Pop: int32(c.pc.Pop), Neuron: int32(c.pc.Lo + j), Step: int32(t)})
 			}
@@ -350,7 +358,7 @@ func (e *Emulator) route(t int) {
 		ts := e.trees[i]
 		for _, key := range c.out {
 			var tr *tree
-			local := key &^ c.pc.Mask
+			local := key &^ c.mask
 			switch {
 			case c.kind == program.DelayCore && e.perKey:
 				tr = ts[(local>>c.delayIdx)*uint32(c.n)+local&(1<<c.delayIdx-1)]
@@ -567,29 +575,27 @@ func (c *core) field(name string) ([]int32, bool) {
 	return nil, false
 }
 
-// sample records the analogue probes at the end of step t.
-func (e *Emulator) sample(t int) {
-	for _, c := range e.sampled {
-		for k := range c.weightRecs {
-			r := &c.weightRecs[k]
-			if t%int(r.probe.Every) != 0 {
-				continue
-			}
-			for _, w := range r.probe.Words {
-				word := c.syn[w]
-				typ := word >> c.tShift & c.tMask
-				lsb := math.Ldexp(1, int(c.shift[typ])-int(c.frac)) * r.hw
-				r.data = append(r.data, float64(word>>c.wShift)*lsb)
-			}
+// sample records core c's analogue probes at the end of step t.
+func (c *core) sample(t int) {
+	for k := range c.weightRecs {
+		r := &c.weightRecs[k]
+		if t%int(r.probe.Every) != 0 {
+			continue
 		}
-		for k := range c.vars {
-			r := &c.vars[k]
-			if t%r.every != 0 {
-				continue
-			}
-			for _, j := range r.indices {
-				r.data = append(r.data, float64(r.field[j])*r.scale)
-			}
+		for _, w := range r.probe.Words {
+			word := c.syn[w]
+			typ := word >> c.tShift & c.tMask
+			lsb := math.Ldexp(1, int(c.shift[typ])-int(c.frac)) * r.hw
+			r.data = append(r.data, float64(word>>c.wShift)*lsb)
+		}
+	}
+	for k := range c.vars {
+		r := &c.vars[k]
+		if t%r.every != 0 {
+			continue
+		}
+		for _, j := range r.indices {
+			r.data = append(r.data, float64(r.field[j])*r.scale)
 		}
 	}
 }

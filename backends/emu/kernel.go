@@ -6,23 +6,29 @@ import (
 )
 
 // ifceKernel holds what the vectorised if_curr_exp update needs for one
-// core: pointers to the state and this step's ring slot, and every
-// parameter broadcast to eight lanes, so the assembly reads them as
-// memory operands. Field order and sizes are the assembly's offsets
+// core: pointers to the state and this step's ring slot, the weight shifts,
+// and the parameters. Field order and sizes are the assembly's offsets
 // (kernel_amd64.s); keep them together.
 type ifceKernel struct {
-	v, refT, isE, isI *int32  // 0, 8, 16, 24
-	ringE, ringI      *uint32 // 32, 40: this step's ring slot
-	spikes            *uint8  // 48: one bit per neuron
-	n                 int     // 56: neurons, padded to a multiple of 8
-	sE, sI            uint64  // 64, 72: ring → state shifts
-	// 80 onwards, 32 bytes each: the parameters in eight lanes. The u0.32
-	// factors are held as signed words, and the *Fix masks are all ones
-	// where the factor is ≥ 2³¹: then hi(x·c) = hi(x·int32(c)) + x.
-	initE, initEFix, initI, initIFix [8]int32
-	decE, decEFix, decI, decIFix     [8]int32
-	r, expTC, iOff, vRest            [8]int32
-	vThMinus1, vReset, refS          [8]int32
+	v, refT, isE, isI *int32      // 0, 8, 16, 24
+	ringE, ringI      *uint32     // 32, 40: this step's ring slot
+	spikes            *uint8      // 48: one bit per neuron
+	n                 int         // 56: neurons, padded to a multiple of 8
+	sE, sI            uint64      // 64, 72: ring → state shifts
+	params            *ifceParams // 80
+}
+
+// ifceParams is a population's parameters in eight lanes, 32 bytes each,
+// so the assembly reads them as memory operands. Cores with the same
+// parameters share one (attachKernel), which then stays in cache across
+// the step's cores. The u0.32 factors are held as signed words, and the
+// *Fix masks are all ones where the factor is ≥ 2³¹: then
+// hi(x·c) = hi(x·int32(c)) + x.
+type ifceParams struct {
+	initE, initEFix, initI, initIFix [8]int32 // 0, 32, 64, 96
+	decE, decEFix, decI, decIFix     [8]int32 // 128, 160, 192, 224
+	r, expTC, iOff, vRest            [8]int32 // 256, 288, 320, 352
+	vThMinus1, vReset, refS          [8]int32 // 384, 416, 448
 }
 
 // attachKernel prepares the vectorised update for a uniform if_curr_exp
@@ -32,7 +38,9 @@ type ifceKernel struct {
 // v > θ−1). The kernel runs whole blocks of eight: the state arrays get
 // room for the padding lanes (their length stays n), and the ring's
 // per-type blocks are already padded (core.typeStride).
-func (c *core) attachKernel() {
+//
+// shared holds the parameter blocks made so far (nil: make one).
+func (c *core) attachKernel(shared map[ifceParams]*ifceParams) {
 	if c.vTh[0] == math.MinInt32 {
 		return
 	}
@@ -44,6 +52,7 @@ func (c *core) attachKernel() {
 	}
 	c.v, c.refTimer, c.isE, c.isI = pad(c.v), pad(c.refTimer), pad(c.isE), pad(c.isI)
 	k := &ifceKernel{n: padded, sE: uint64(c.shift[0] & 31), sI: uint64(c.shift[1] & 31)}
+	var pr ifceParams
 	lanes := func(dst *[8]int32, x int32) {
 		for i := range dst {
 			dst[i] = x
@@ -55,17 +64,24 @@ func (c *core) attachKernel() {
 			lanes(fix, -1)
 		}
 	}
-	factor(&k.initE, &k.initEFix, c.initE[0])
-	factor(&k.initI, &k.initIFix, c.initI[0])
-	factor(&k.decE, &k.decEFix, c.decE[0])
-	factor(&k.decI, &k.decIFix, c.decI[0])
-	lanes(&k.r, c.r[0])
-	lanes(&k.expTC, c.expTC[0])
-	lanes(&k.iOff, c.iOff[0])
-	lanes(&k.vRest, c.vRest[0])
-	lanes(&k.vThMinus1, c.vTh[0]-1)
-	lanes(&k.vReset, c.vReset[0])
-	lanes(&k.refS, c.refSteps[0])
+	factor(&pr.initE, &pr.initEFix, c.initE[0])
+	factor(&pr.initI, &pr.initIFix, c.initI[0])
+	factor(&pr.decE, &pr.decEFix, c.decE[0])
+	factor(&pr.decI, &pr.decIFix, c.decI[0])
+	lanes(&pr.r, c.r[0])
+	lanes(&pr.expTC, c.expTC[0])
+	lanes(&pr.iOff, c.iOff[0])
+	lanes(&pr.vRest, c.vRest[0])
+	lanes(&pr.vThMinus1, c.vTh[0]-1)
+	lanes(&pr.vReset, c.vReset[0])
+	lanes(&pr.refS, c.refSteps[0])
+	if shared == nil {
+		shared = map[ifceParams]*ifceParams{}
+	}
+	if k.params = shared[pr]; k.params == nil {
+		k.params = &pr
+		shared[pr] = k.params
+	}
 	c.spikeBits = make([]uint8, padded/8)
 	c.lastLanes = uint8(1<<(c.n-(padded-8)) - 1)
 	k.v, k.refT, k.isE, k.isI = &c.v[0], &c.refTimer[0], &c.isE[0], &c.isI[0]

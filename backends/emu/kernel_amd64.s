@@ -1,6 +1,7 @@
 #include "textflag.h"
 
-// Offsets into ifceKernel (kernel.go; TestKernelLayout checks them).
+// Offsets into ifceKernel and ifceParams (kernel.go; TestKernelLayout
+// checks them).
 #define K_V      0
 #define K_REFT   8
 #define K_ISE    16
@@ -11,21 +12,22 @@
 #define K_N      56
 #define K_SE     64
 #define K_SI     72
-#define K_INITE  80
-#define K_INITEF 112
-#define K_INITI  144
-#define K_INITIF 176
-#define K_DECE   208
-#define K_DECEF  240
-#define K_DECI   272
-#define K_DECIF  304
-#define K_R      336
-#define K_EXPTC  368
-#define K_IOFF   400
-#define K_VREST  432
-#define K_VTHM1  464
-#define K_VRESET 496
-#define K_REFS   528
+#define K_PARAMS 80
+#define P_INITE  0
+#define P_INITEF 32
+#define P_INITI  64
+#define P_INITIF 96
+#define P_DECE   128
+#define P_DECEF  160
+#define P_DECI   192
+#define P_DECIF  224
+#define P_R      256
+#define P_EXPTC  288
+#define P_IOFF   320
+#define P_VREST  352
+#define P_VTHM1  384
+#define P_VRESET 416
+#define P_REFS   448
 
 // MULHI: out = the high 32 bits of x·c in each lane (x, c signed): the
 // even lanes' 64-bit products shifted down, the odd lanes' left in place.
@@ -59,6 +61,7 @@ TEXT ·ifceAVX2(SB), NOSPLIT, $0-8
 	SHLQ $2, CX          // bytes
 	MOVQ K_SE(DI), X13
 	MOVQ K_SI(DI), X14
+	MOVQ K_PARAMS(DI), SI
 	VPXOR Y15, Y15, Y15  // zero
 	XORQ BX, BX          // byte offset of the eight neurons
 	XORQ DX, DX          // spike byte index
@@ -70,29 +73,29 @@ loop:
 	// e = isE + hi(int32(ringE << sE) · initE)
 	VMOVDQU (R12)(BX*1), Y0
 	VPSLLD  X13, Y0, Y0
-	MULHI(Y0, K_INITE(DI), Y1, Y2)
-	VPAND   K_INITEF(DI), Y0, Y2
+	MULHI(Y0, P_INITE(SI), Y1, Y2)
+	VPAND   P_INITEF(SI), Y0, Y2
 	VPADDD  Y2, Y1, Y1
 	VPADDD  (R10)(BX*1), Y1, Y1
 
 	// in = isI + hi(int32(ringI << sI) · initI)
 	VMOVDQU (R13)(BX*1), Y0
 	VPSLLD  X14, Y0, Y0
-	MULHI(Y0, K_INITI(DI), Y3, Y2)
-	VPAND   K_INITIF(DI), Y0, Y2
+	MULHI(Y0, P_INITI(SI), Y3, Y2)
+	VPAND   P_INITIF(SI), Y0, Y2
 	VPADDD  Y2, Y3, Y3
 	VPADDD  (R11)(BX*1), Y3, Y3
 
 	// alpha = ((e − in + iOff)·r >> 15) + vRest
 	VPSUBD  Y3, Y1, Y0
-	VPADDD  K_IOFF(DI), Y0, Y0
-	MULSH15(Y0, K_R(DI), Y4, Y2)
-	VPADDD  K_VREST(DI), Y4, Y4
+	VPADDD  P_IOFF(SI), Y0, Y0
+	MULSH15(Y0, P_R(SI), Y4, Y2)
+	VPADDD  P_VREST(SI), Y4, Y4
 
 	// vn = alpha − (expTC·(alpha − v) >> 15)
 	VMOVDQU (R8)(BX*1), Y5
 	VPSUBD  Y5, Y4, Y0
-	MULSH15(Y0, K_EXPTC(DI), Y6, Y2)
+	MULSH15(Y0, P_EXPTC(SI), Y6, Y2)
 	VPSUBD  Y6, Y4, Y6
 
 	// refractory (rt > 0): keep v, count down
@@ -102,21 +105,21 @@ loop:
 	VPADDD    Y8, Y7, Y7
 
 	// spike (vn ≥ θ, as vn > θ−1): reset, start the refractory timer
-	VPCMPGTD  K_VTHM1(DI), Y6, Y9
-	VPBLENDVB Y9, K_VRESET(DI), Y6, Y6
-	VPBLENDVB Y9, K_REFS(DI), Y7, Y7
+	VPCMPGTD  P_VTHM1(SI), Y6, Y9
+	VPBLENDVB Y9, P_VRESET(SI), Y6, Y6
+	VPBLENDVB Y9, P_REFS(SI), Y7, Y7
 	VMOVMSKPS Y9, AX
 	MOVB      AX, (R15)(DX*1)
 	VMOVDQU   Y6, (R8)(BX*1)
 	VMOVDQU   Y7, (R9)(BX*1)
 
 	// the synaptic currents decay
-	MULHI(Y1, K_DECE(DI), Y0, Y2)
-	VPAND   K_DECEF(DI), Y1, Y2
+	MULHI(Y1, P_DECE(SI), Y0, Y2)
+	VPAND   P_DECEF(SI), Y1, Y2
 	VPADDD  Y2, Y0, Y0
 	VMOVDQU Y0, (R10)(BX*1)
-	MULHI(Y3, K_DECI(DI), Y0, Y2)
-	VPAND   K_DECIF(DI), Y3, Y2
+	MULHI(Y3, P_DECI(SI), Y0, Y2)
+	VPAND   P_DECIF(SI), Y3, Y2
 	VPADDD  Y2, Y0, Y0
 	VMOVDQU Y0, (R11)(BX*1)
 

@@ -1,6 +1,7 @@
 package emu
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -14,21 +15,24 @@ import (
 // TestKernelLayout checks the offsets kernel_amd64.s uses.
 func TestKernelLayout(t *testing.T) {
 	var k ifceKernel
+	var p ifceParams
 	got := map[string]uintptr{
 		"v": unsafe.Offsetof(k.v), "refT": unsafe.Offsetof(k.refT), "isE": unsafe.Offsetof(k.isE),
 		"isI": unsafe.Offsetof(k.isI), "ringE": unsafe.Offsetof(k.ringE), "ringI": unsafe.Offsetof(k.ringI),
 		"spikes": unsafe.Offsetof(k.spikes), "n": unsafe.Offsetof(k.n), "sE": unsafe.Offsetof(k.sE),
-		"sI": unsafe.Offsetof(k.sI), "initE": unsafe.Offsetof(k.initE), "initEFix": unsafe.Offsetof(k.initEFix),
-		"initI": unsafe.Offsetof(k.initI), "initIFix": unsafe.Offsetof(k.initIFix), "decE": unsafe.Offsetof(k.decE),
-		"decEFix": unsafe.Offsetof(k.decEFix), "decI": unsafe.Offsetof(k.decI), "decIFix": unsafe.Offsetof(k.decIFix),
-		"r": unsafe.Offsetof(k.r), "expTC": unsafe.Offsetof(k.expTC), "iOff": unsafe.Offsetof(k.iOff),
-		"vRest": unsafe.Offsetof(k.vRest), "vThMinus1": unsafe.Offsetof(k.vThMinus1),
-		"vReset": unsafe.Offsetof(k.vReset), "refS": unsafe.Offsetof(k.refS),
+		"sI": unsafe.Offsetof(k.sI), "params": unsafe.Offsetof(k.params),
+		"p.initE": unsafe.Offsetof(p.initE), "p.initEFix": unsafe.Offsetof(p.initEFix),
+		"p.initI": unsafe.Offsetof(p.initI), "p.initIFix": unsafe.Offsetof(p.initIFix), "p.decE": unsafe.Offsetof(p.decE),
+		"p.decEFix": unsafe.Offsetof(p.decEFix), "p.decI": unsafe.Offsetof(p.decI), "p.decIFix": unsafe.Offsetof(p.decIFix),
+		"p.r": unsafe.Offsetof(p.r), "p.expTC": unsafe.Offsetof(p.expTC), "p.iOff": unsafe.Offsetof(p.iOff),
+		"p.vRest": unsafe.Offsetof(p.vRest), "p.vThMinus1": unsafe.Offsetof(p.vThMinus1),
+		"p.vReset": unsafe.Offsetof(p.vReset), "p.refS": unsafe.Offsetof(p.refS),
 	}
 	want := map[string]uintptr{
 		"v": 0, "refT": 8, "isE": 16, "isI": 24, "ringE": 32, "ringI": 40, "spikes": 48, "n": 56, "sE": 64, "sI": 72,
-		"initE": 80, "initEFix": 112, "initI": 144, "initIFix": 176, "decE": 208, "decEFix": 240, "decI": 272,
-		"decIFix": 304, "r": 336, "expTC": 368, "iOff": 400, "vRest": 432, "vThMinus1": 464, "vReset": 496, "refS": 528,
+		"params": 80, "p.initE": 0, "p.initEFix": 32, "p.initI": 64, "p.initIFix": 96, "p.decE": 128, "p.decEFix": 160,
+		"p.decI": 192, "p.decIFix": 224, "p.r": 256, "p.expTC": 288, "p.iOff": 320, "p.vRest": 352, "p.vThMinus1": 384,
+		"p.vReset": 416, "p.refS": 448,
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("ifceKernel layout differs from kernel_amd64.s (-asm +Go):\n%s", d)
@@ -61,7 +65,7 @@ func randomIFCECore(rng *rand.Rand, n int) *core {
 	}
 	one := func(x int32) []int32 { return slices.Repeat([]int32{x}, n) }
 	oneU := func(x uint32) []uint32 { return slices.Repeat([]uint32{x}, n) }
-	c := &core{n: n, model: "if_curr_exp", frac: 15, decayFrac: 32, uniform: true, pc: &program.Core{Key: 0x1200}}
+	c := &core{n: n, model: "if_curr_exp", frac: 15, decayFrac: 32, uniform: true, key: 0x1200, pc: &program.Core{Key: 0x1200}}
 	c.vRest, c.vReset, c.vTh = one(pick(-65<<15)), one(pick(-70<<15)), one(pick(-50<<15))
 	c.r, c.expTC, c.iOff = one(pick(1<<15)), one(pick(30000)), one(pick(0))
 	c.refSteps = one(int32(rng.IntN(30)))
@@ -107,7 +111,7 @@ func TestKernelMatchesScalar(t *testing.T) {
 		n := 1 + rng.IntN(70)
 		scalar := randomIFCECore(rng, n)
 		vec := cloneCore(scalar)
-		vec.attachKernel()
+		vec.attachKernel(nil)
 		if vec.kernel == nil {
 			continue
 		}
@@ -135,5 +139,32 @@ func TestKernelMatchesScalar(t *testing.T) {
 	}
 	if ran < 200 {
 		t.Fatalf("the kernel ran on only %d of 300 random cores", ran)
+	}
+}
+
+// BenchmarkKernel measures the vectorised update alone, per neuron, on one
+// core (its state in L1) and on 48 cores of 83 (CUBA's partition on
+// SpiNNaker targets: the state of all of them is in L2).
+func BenchmarkKernel(b *testing.B) {
+	if !haveKernel {
+		b.Skip("no AVX2 on this machine")
+	}
+	for _, tc := range []struct{ cores, n int }{{1, 88}, {1, 4000}, {48, 83}} {
+		b.Run(fmt.Sprintf("%dx%d", tc.cores, tc.n), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			var cs []*core
+			for range tc.cores {
+				c := randomIFCECore(rng, tc.n)
+				c.attachKernel(nil)
+				cs = append(cs, c)
+			}
+			b.ResetTimer()
+			for range b.N {
+				for _, c := range cs {
+					c.updateIFCurrExpUniform(0)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tc.cores*tc.n), "ns/neuron")
+		})
 	}
 }
