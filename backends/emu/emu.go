@@ -75,8 +75,9 @@ type Emulator struct {
 	// active lists the trees used on the fast path this step.
 	active []*tree
 	// ring holds every neuron core's ring buffer (core.ring is its part).
-	ring    []uint32
-	ringCap uint32
+	ring      []uint32
+	ringCap   uint32
+	slotShift uint
 	// fanSyn holds the static synapses of every fan (see tree.fans);
 	// fired lists the fans of this step's packets, in delivery order;
 	// fanCnt counts, per core, the rows and synapses phase C added from
@@ -84,6 +85,8 @@ type Emulator struct {
 	fanSyn []fanSynapse
 	fired  []*fan
 	fanCnt []fanCount
+	// blocks[i] is the core whose ring holds entries i<<slotShift ….
+	blocks []ringBlock
 }
 
 type costs struct {
@@ -243,6 +246,7 @@ func (e *Emulator) allocRings(shape ringShape) {
 		panic(fmt.Sprintf("emu: %d ring entries", total))
 	}
 	e.ring = make([]uint32, total)
+	e.slotShift = shape.slotShift
 	e.ringCap = uint32(1<<e.p.Numeric.RingBits - 1)
 	for _, c := range e.cores {
 		if c.kind == program.NeuronCore {
@@ -251,6 +255,14 @@ func (e *Emulator) allocRings(shape ringShape) {
 		}
 	}
 	e.fanCnt = make([]fanCount, len(e.cores))
+	e.blocks = make([]ringBlock, total>>shape.slotShift)
+	for _, c := range e.cores {
+		if c.kind == program.NeuronCore {
+			for b := range c.slotMask + 1 {
+				e.blocks[c.ringOff>>shape.slotShift+b] = ringBlock{uint32(c.idx), uint32(c.slotMask)}
+			}
+		}
+	}
 }
 
 // SetProgress sets the progress callback (called every so often with the
@@ -411,19 +423,21 @@ func (e *Emulator) route(t int) {
 // nonnegative weights a saturating sum does not depend on the order, but
 // the count of saturating adds does).
 func (e *Emulator) addFans(w, t int) {
-	ring, ringCap, cnt := e.ring, e.ringCap, e.fanCnt
+	ring, ringCap, cnt, blocks := e.ring, e.ringCap, e.fanCnt, e.blocks
+	shift := e.slotShift & 31
 	for _, f := range e.fired {
-		for _, s := range e.fanSyn[f.split[w]:f.split[w+1]] {
-			pos := s.at + uint32((t+int(s.delay))&int(s.slotMask))<<s.slotShift
+		syn := e.fanSyn[f.split[w]:f.split[w+1]]
+		for k := range syn {
+			s := &syn[k] // (a copy of the record would go through the stack)
+			b := blocks[s.at>>shift]
+			pos := s.at + uint32((t+int(s.delay))&int(b.slotMask))<<shift
 			sum := ring[pos] + uint32(s.weight)
 			if sum > ringCap {
 				sum = ringCap
-				e.cores[s.core].cnt.RingSaturations++
+				e.cores[b.core].cnt.RingSaturations++
 			}
 			ring[pos] = sum
-			k := &cnt[s.core]
-			k.events += uint32(s.event)
-			k.rows += uint32(s.first)
+			cnt[b.core] += fanCount(s.flags&fanFirst)<<32 | fanCount(s.flags>>1&1)
 		}
 	}
 }
@@ -435,10 +449,10 @@ func (e *Emulator) phaseC(i, t int) {
 	rows, words, events := c.receive(t)
 	rows, words, events = rows+c.stepRows, words+c.stepWords, events+c.stepEvents
 	c.stepRows, c.stepWords, c.stepEvents = 0, 0, 0
-	if f := &e.fanCnt[i]; f.rows > 0 {
+	if f := e.fanCnt[i]; f != 0 {
 		// a fetched row is its header word and its synapses
-		rows, words, events = rows+uint64(f.rows), words+uint64(f.rows+f.events), events+uint64(f.events)
-		*f = fanCount{}
+		rows, words, events = rows+f.rows(), words+f.rows()+f.events(), events+f.events()
+		e.fanCnt[i] = 0
 	}
 	c.inbox = c.inbox[:0]
 	c.work = c.work[:0]

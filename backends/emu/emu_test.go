@@ -572,7 +572,7 @@ probes:
 		}
 		empty, saturated := 0, uint64(0)
 		for _, s := range e.fanSyn {
-			empty += int(1 - s.event)
+			empty += int(1 - s.flags>>1&1)
 		}
 		for _, c := range fansCnt.Cores {
 			saturated += c.RingSaturations

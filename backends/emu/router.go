@@ -46,21 +46,34 @@ type fan struct {
 
 // fanSynapse is one synaptic word of a fan's row, decoded at load: the
 // ring entry it adds to (slot 0 of its core's ring, in Emulator.ring), its
-// weight and delay, and its core's ring depth. first marks a row's first
-// synapse (a row costs a lookup and a header word besides its synapses);
-// event is 0 only in the one entry that stands for an empty row (weight 0).
+// weight and delay, and flags: fanFirst on a row's first synapse (a row
+// costs a lookup and a header word besides its synapses), fanEvent on all
+// but the entry that stands for an empty row (weight 0). Eight bytes: a
+// step's fans are read from memory that is mostly not in cache (all fans
+// of a large network are megabytes), so their size is the loop's cost.
+// The core and its ring depth are found from the entry (Emulator.blocks).
 type fanSynapse struct {
-	at           uint32
-	core         uint32
-	weight       uint16
-	delay        uint8
-	slotMask     uint8
-	slotShift    uint8
-	first, event uint8
+	at     uint32
+	weight uint16
+	delay  uint8
+	flags  uint8
 }
 
-// fanCount is what one core received through fans in a step.
-type fanCount struct{ rows, events uint32 }
+const (
+	fanFirst = 1 << 0
+	fanEvent = 1 << 1
+)
+
+// ringBlock is what a block of the shared ring (one slot of one core)
+// belongs to: the core and its ring's slot mask.
+type ringBlock struct{ core, slotMask uint32 }
+
+// fanCount is what one core received through fans in a step: rows in the
+// high half, synapses in the low (one add per synapse counts both).
+type fanCount uint64
+
+func (f fanCount) rows() uint64   { return uint64(f >> 32) }
+func (f fanCount) events() uint64 { return uint64(f & (1<<32 - 1)) }
 
 // rowRef is a row a packet reaches: the core, the row's offset and its
 // length in synaptic words. The length is read from the row header once,
@@ -307,18 +320,16 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 			words := c.syn[row+1 : row+1+c.syn[row]]
 			if len(words) == 0 {
 				// an empty row still costs its lookup and header word
-				e.fanSyn = append(e.fanSyn, fanSynapse{at: uint32(c.ringOff), core: uint32(c.idx), first: 1})
+				e.fanSyn = append(e.fanSyn, fanSynapse{at: uint32(c.ringOff), flags: fanFirst})
 				continue
 			}
-			first := uint8(1)
+			flags := uint8(fanFirst | fanEvent)
 			for _, w := range words {
 				e.fanSyn = append(e.fanSyn, fanSynapse{
 					at:     uint32(c.ringOff) + (w>>c.tShift&c.tMask)<<c.typeShift | w&c.iMask,
-					core:   uint32(c.idx),
-					weight: uint16(w >> c.wShift), delay: uint8(w >> c.dShift & c.dMask),
-					slotMask: uint8(c.slotMask), slotShift: uint8(c.slotShift), first: first, event: 1,
+					weight: uint16(w >> c.wShift), delay: uint8(w >> c.dShift & c.dMask), flags: flags,
 				})
-				first = 0
+				flags = fanEvent
 			}
 		}
 		// the fan's end; splitFans fills in where each worker begins
@@ -339,7 +350,7 @@ func (e *Emulator) splitFans(ranges [][2]int) {
 				syn := e.fanSyn[lo:hi]
 				f.split = make([]uint32, len(ranges)+1)
 				for w, r := range ranges {
-					f.split[w] = lo + uint32(sort.Search(len(syn), func(k int) bool { return int(syn[k].core) >= r[0] }))
+					f.split[w] = lo + uint32(sort.Search(len(syn), func(k int) bool { return int(e.blocks[syn[k].at>>e.slotShift].core) >= r[0] }))
 				}
 				f.split[len(ranges)] = hi
 			}
