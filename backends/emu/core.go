@@ -38,9 +38,8 @@ type core struct {
 	inbox []packet
 	// work lists the plastic rows route queued for this step (their
 	// lookups resolved at load) and, in receive, the rows of packets looked
-	// up per packet; stepPackets counts the packets of the fast path.
-	work        []rowRef
-	stepPackets uint64
+	// up per packet (Emulator.packets counts the packets of the fast path).
+	work []rowRef
 	// stepRows, stepWords and stepEvents count the static rows receive
 	// added through addRow this step (fans are counted in Emulator.fanCnt).
 	stepRows, stepWords, stepEvents uint64

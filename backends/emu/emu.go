@@ -72,8 +72,10 @@ type Emulator struct {
 	pool     *pool
 	// ordered lists the cores in population order (for traces).
 	ordered []*core
-	// active lists the trees used on the fast path this step.
-	active []*tree
+	// active lists the trees used on the fast path this step; packets
+	// counts, per core, the packets they delivered.
+	active  []*tree
+	packets []uint32
 	// ring holds every neuron core's ring buffer (core.ring is its part).
 	ring      []uint32
 	ringCap   uint32
@@ -255,6 +257,7 @@ func (e *Emulator) allocRings(shape ringShape) {
 		}
 	}
 	e.fanCnt = make([]fanCount, len(e.cores))
+	e.packets = make([]uint32, len(e.cores))
 	e.blocks = make([]ringBlock, total>>shape.slotShift)
 	for _, c := range e.cores {
 		if c.kind == program.NeuronCore {
@@ -409,9 +412,12 @@ func (e *Emulator) route(t int) {
 		}
 	}
 	// Count the packets each core received this step on the fast path.
+	// (into a dense array: in a large network a tree reaches hundreds of
+	// cores, whose structs are not in cache)
+	packets := e.packets
 	for _, tr := range e.active {
 		for _, d := range tr.neuronDests {
-			e.cores[d].stepPackets += uint64(tr.count)
+			packets[d] += tr.count
 		}
 		tr.count = 0
 	}
@@ -444,8 +450,8 @@ func (e *Emulator) addFans(w, t int) {
 
 func (e *Emulator) phaseC(i, t int) {
 	c := e.cores[i]
-	packets := uint64(len(c.inbox)) + c.stepPackets
-	c.stepPackets = 0
+	packets := uint64(len(c.inbox)) + uint64(e.packets[i])
+	e.packets[i] = 0
 	rows, words, events := c.receive(t)
 	rows, words, events = rows+c.stepRows, words+c.stepWords, events+c.stepEvents
 	c.stepRows, c.stepWords, c.stepEvents = 0, 0, 0
