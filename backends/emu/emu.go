@@ -21,6 +21,7 @@ package emu
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"time"
@@ -85,8 +86,10 @@ type Emulator struct {
 	// fanCnt counts, per core, the rows and synapses phase C added from
 	// fans this step.
 	fanSyn []fanSynapse
-	fired  []*fan
-	fanCnt []fanCount
+	fired  [][]uint32
+	// splitStride is workers + 1 (tree.fanSplit).
+	splitStride int
+	fanCnt      []fanCount
 	// blocks[i] is the core whose ring holds entries i<<slotShift ….
 	blocks []ringBlock
 }
@@ -399,8 +402,9 @@ func (e *Emulator) route(t int) {
 					ri = local
 				}
 			}
-			if f := &tr.fans[ri]; f.split[len(f.split)-1] > f.split[0] {
-				e.fired = append(e.fired, &tr.fans[ri])
+			split := tr.fanSplit[int(ri)*e.splitStride : int(ri+1)*e.splitStride]
+			if split[len(split)-1] > split[0] {
+				e.fired = append(e.fired, split)
 			}
 			for _, ref := range tr.rows[ri] {
 				dc := e.cores[ref.core]
@@ -414,10 +418,14 @@ func (e *Emulator) route(t int) {
 	// Count the packets each core received this step on the fast path.
 	// (into a dense array: in a large network a tree reaches hundreds of
 	// cores, whose structs are not in cache)
+	// A tree's cores are a bitmap: hundreds of cores in a cache line.
 	packets := e.packets
 	for _, tr := range e.active {
-		for _, d := range tr.neuronDests {
-			packets[d] += tr.count
+		for wi, word := range tr.destBits {
+			for word != 0 {
+				packets[wi*64+bits.TrailingZeros64(word)] += tr.count
+				word &= word - 1
+			}
 		}
 		tr.count = 0
 	}
@@ -431,8 +439,8 @@ func (e *Emulator) route(t int) {
 func (e *Emulator) addFans(w, t int) {
 	ring, ringCap, cnt, blocks := e.ring, e.ringCap, e.fanCnt, e.blocks
 	shift := e.slotShift & 31
-	for _, f := range e.fired {
-		syn := e.fanSyn[f.split[w]:f.split[w+1]]
+	for _, split := range e.fired {
+		syn := e.fanSyn[split[w]:split[w+1]]
 		for k := range syn {
 			s := &syn[k] // (a copy of the record would go through the stack)
 			b := blocks[s.at>>shift]

@@ -19,29 +19,24 @@ type tree struct {
 	// fast: every delivery's population-table entry is known, so a
 	// packet that is not dropped goes straight to the rows it reaches:
 	// rows[local] lists them (cores without a row for that neuron get the
-	// packet counted but no work). neuronDests and delayDests are the
-	// cores the packet reaches.
+	// packet counted but no work).
 	fast bool
 	// rows[local] lists the plastic rows a packet reaches (their weights
 	// change during the run, so they are read where they live).
 	rows [][]rowRef
-	// fans[local] holds the static rows a packet reaches, decoded at load
-	// (nothing writes them during a run): their synaptic words copied
-	// into Emulator.fanWords, one segment per receiving core, in core
-	// order, so phase C streams them without a lookup per row and each
-	// worker takes the segments of its own cores.
-	fans        []fan
-	neuronDests []int32
-	delayDests  []int32
+	// The static rows a packet reaches are decoded at load (nothing
+	// writes them during a run): their synapses are in Emulator.fanSyn,
+	// in core order, so phase C streams them without a lookup per row
+	// and each worker takes its own cores'. Local neuron i's are
+	// fanSyn[split[0] : split[workers]] with split = fanSplit[i·(workers+1) :],
+	// and split[w] where worker w's cores begin.
+	fanSplit []uint32
+	// destBits has bit c set for every neuron core c the tree reaches;
+	// delayDests lists the delay cores.
+	destBits   []uint64
+	delayDests []int32
 	// count is the packets sent on the tree this step (fast path).
 	count uint32
-}
-
-// fan is the static rows one packet reaches: Emulator.fanSyn[split[0] :
-// split[len(split)-1]], in core order; split[w] is the first synapse of
-// worker w's cores.
-type fan struct {
-	split []uint32
 }
 
 // fanSynapse is one synaptic word of a fan's row, decoded at load: the
@@ -271,7 +266,10 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 			case d.entry == -2:
 				t.fast = false
 			default:
-				t.neuronDests = append(t.neuronDests, d.core)
+				if t.destBits == nil {
+					t.destBits = make([]uint64, (len(e.cores)+63)/64)
+				}
+				t.destBits[d.core/64] |= 1 << (d.core % 64)
 			}
 		}
 	}
@@ -279,7 +277,7 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 		return
 	}
 	t.rows = make([][]rowRef, n)
-	t.fans = make([]fan, n)
+	t.fanSplit = make([]uint32, 0, 2*n)
 	// The receiving neuron cores in core order, so that each fan's words
 	// lie in one run, in the order phase C reads them.
 	var dests []delivery
@@ -332,28 +330,31 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 				flags = fanEvent
 			}
 		}
-		// the fan's end; splitFans fills in where each worker begins
-		t.fans[local].split = []uint32{lo, uint32(len(e.fanSyn))}
+		// the fan's ends; splitFans fills in where each worker begins
+		t.fanSplit = append(t.fanSplit, lo, uint32(len(e.fanSyn)))
 	}
 }
 
 // splitFans records, in every fan, where each worker's cores begin.
 func (e *Emulator) splitFans(ranges [][2]int) {
+	stride := len(ranges) + 1
 	for _, ts := range e.trees {
 		for _, tr := range ts {
-			for i := range tr.fans {
-				f := &tr.fans[i]
-				if f.split == nil { // a slow-path tree's
-					continue
-				}
-				lo, hi := f.split[0], f.split[1]
+			if !tr.fast {
+				continue
+			}
+			ends := tr.fanSplit
+			tr.fanSplit = make([]uint32, len(ends)/2*stride)
+			for i := range len(ends) / 2 {
+				lo, hi := ends[2*i], ends[2*i+1]
 				syn := e.fanSyn[lo:hi]
-				f.split = make([]uint32, len(ranges)+1)
+				split := tr.fanSplit[i*stride : (i+1)*stride]
 				for w, r := range ranges {
-					f.split[w] = lo + uint32(sort.Search(len(syn), func(k int) bool { return int(e.blocks[syn[k].at>>e.slotShift].core) >= r[0] }))
+					split[w] = lo + uint32(sort.Search(len(syn), func(k int) bool { return int(e.blocks[syn[k].at>>e.slotShift].core) >= r[0] }))
 				}
-				f.split[len(ranges)] = hi
+				split[len(ranges)] = hi
 			}
 		}
 	}
+	e.splitStride = stride
 }
