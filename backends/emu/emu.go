@@ -77,6 +77,9 @@ type Emulator struct {
 	// counts, per core, the packets they delivered.
 	active  []*tree
 	packets []uint32
+	// toAll counts this step's packets of trees that reach most neuron
+	// cores (tree.destAll).
+	toAll uint32
 	// ring holds every neuron core's ring buffer (core.ring is its part).
 	ring      []uint32
 	ringCap   uint32
@@ -216,6 +219,7 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 	ranges := e.balance(workers)
 	e.pool = newPool(min(workers, len(e.cores)), ranges)
 	e.splitFans(ranges)
+	e.complementDests()
 	return e, nil
 }
 
@@ -369,6 +373,7 @@ func (e *Emulator) phaseA(i, t int) {
 // route delivers every packet sent this step, in core order.
 func (e *Emulator) route(t int) {
 	clear(e.linkLoad)
+	e.toAll = 0 // phase C of the last step has read it
 	for i, c := range e.cores {
 		if len(c.out) == 0 {
 			continue
@@ -418,12 +423,20 @@ func (e *Emulator) route(t int) {
 	// Count the packets each core received this step on the fast path.
 	// (into a dense array: in a large network a tree reaches hundreds of
 	// cores, whose structs are not in cache)
-	// A tree's cores are a bitmap: hundreds of cores in a cache line.
+	// A tree's cores are a bitmap: hundreds of cores in a cache line. A
+	// tree that reaches most neuron cores counts for all of them
+	// (toAll) and takes its packets back from the few it does not reach:
+	// uint32 arithmetic wraps, and each core's sum is its true count.
 	packets := e.packets
 	for _, tr := range e.active {
+		n := tr.count
+		if tr.destAll {
+			e.toAll += n
+			n = -n
+		}
 		for wi, word := range tr.destBits {
 			for word != 0 {
-				packets[wi*64+bits.TrailingZeros64(word)] += tr.count
+				packets[wi*64+bits.TrailingZeros64(word)] += n
 				word &= word - 1
 			}
 		}
@@ -458,8 +471,11 @@ func (e *Emulator) addFans(w, t int) {
 
 func (e *Emulator) phaseC(i, t int) {
 	c := e.cores[i]
-	packets := uint64(len(c.inbox)) + uint64(e.packets[i])
-	e.packets[i] = 0
+	packets := uint64(len(c.inbox))
+	if c.kind == program.NeuronCore {
+		packets += uint64(e.packets[i] + e.toAll)
+		e.packets[i] = 0
+	}
 	rows, words, events := c.receive(t)
 	rows, words, events = rows+c.stepRows, words+c.stepWords, events+c.stepEvents
 	c.stepRows, c.stepWords, c.stepEvents = 0, 0, 0

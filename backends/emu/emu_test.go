@@ -577,9 +577,21 @@ probes:
 		for _, c := range fansCnt.Cores {
 			saturated += c.RingSaturations
 		}
-		t.Logf("%s: %d fan synapses, %d empty rows, %d ring saturations, %d spikes", tname, len(e.fanSyn), empty, saturated, len(fansRes.Spikes))
+		mode := map[bool]int{}
+		for _, ts := range e.trees {
+			for _, tr := range ts {
+				if tr.fast && tr.destBits != nil {
+					mode[tr.destAll]++
+				}
+			}
+		}
+		t.Logf("%s: %d fan synapses, %d empty rows, %d ring saturations, %d spikes; trees counting their cores %d, the cores they miss %d",
+			tname, len(e.fanSyn), empty, saturated, len(fansRes.Spikes), mode[false], mode[true])
 		if len(fansRes.Spikes) == 0 || len(e.fanSyn) == 0 || empty == 0 {
 			t.Fatalf("%s: nothing went through the fans, or no empty row (no empty row: j4 was meant to make one)", tname)
+		}
+		if mode[false] == 0 || mode[true] == 0 {
+			t.Fatalf("%s: the network should have trees of both kinds (tree.destAll)", tname)
 		}
 	}
 }

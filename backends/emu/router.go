@@ -3,6 +3,7 @@ package emu
 import (
 	"cmp"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sort"
 
@@ -31,9 +32,12 @@ type tree struct {
 	// fanSyn[split[0] : split[workers]] with split = fanSplit[i·(workers+1) :],
 	// and split[w] where worker w's cores begin.
 	fanSplit []uint32
-	// destBits has bit c set for every neuron core c the tree reaches;
-	// delayDests lists the delay cores.
+	// destBits has bit c set for every neuron core c the tree reaches,
+	// or, when destAll, for every neuron core it does not reach (the
+	// sparser of the two: in a large network most trees reach most
+	// cores); delayDests lists the delay cores.
 	destBits   []uint64
+	destAll    bool
 	delayDests []int32
 	// count is the packets sent on the tree this step (fast path).
 	count uint32
@@ -332,6 +336,34 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 		}
 		// the fan's ends; splitFans fills in where each worker begins
 		t.fanSplit = append(t.fanSplit, lo, uint32(len(e.fanSyn)))
+	}
+}
+
+// complementDests stores, for every tree that reaches more than half the
+// neuron cores, the cores it does not reach instead (tree.destAll).
+func (e *Emulator) complementDests() {
+	neurons := make([]uint64, (len(e.cores)+63)/64)
+	total := 0
+	for i, c := range e.cores {
+		if c.kind == program.NeuronCore {
+			neurons[i/64] |= 1 << (i % 64)
+			total++
+		}
+	}
+	for _, ts := range e.trees {
+		for _, tr := range ts {
+			reached := 0
+			for _, w := range tr.destBits {
+				reached += bits.OnesCount64(w)
+			}
+			if tr.destBits == nil || 2*reached <= total {
+				continue
+			}
+			for i, w := range neurons {
+				tr.destBits[i] = w &^ tr.destBits[i]
+			}
+			tr.destAll = true
+		}
 	}
 }
 
