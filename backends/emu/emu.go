@@ -42,8 +42,10 @@ type Options struct {
 	// Workers run the per-core phases in parallel (default GOMAXPROCS).
 	Workers int
 	// lookupAll (tests) delivers every packet by its key, looked up on
-	// the receiving core, instead of through the decoded fans.
-	lookupAll bool
+	// the receiving core, instead of through the decoded fans; walkAll
+	// walks every packet's tree hop by hop, even in steps in which no
+	// link can fill.
+	lookupAll, walkAll bool
 }
 
 // Emulator runs one program.
@@ -343,6 +345,7 @@ func (e *Emulator) Run() (*results.Result, *Counters, error) {
 			e.opts.Progress(t+1, steps)
 		}
 	}
+	e.creditTrees()
 	cnt := e.counters()
 	e.finish(res)
 	res.Timings.RunS = time.Since(start).Seconds()
@@ -374,6 +377,15 @@ func (e *Emulator) phaseA(i, t int) {
 func (e *Emulator) route(t int) {
 	clear(e.linkLoad)
 	e.toAll = 0 // phase C of the last step has read it
+	// No link can fill in a step that sends fewer packets than one link
+	// carries: then every packet reaches its whole tree, and its routers'
+	// counters are credited once per tree at the end of the run
+	// (tree.sent) instead of hop by hop per packet.
+	sent := 0
+	for _, c := range e.cores {
+		sent += len(c.out)
+	}
+	walk := e.opts.walkAll || sent > int(e.linkCap)
 	for i, c := range e.cores {
 		if len(c.out) == 0 {
 			continue
@@ -392,8 +404,16 @@ func (e *Emulator) route(t int) {
 			default:
 				tr = ts[0]
 			}
-			if !e.send(tr, key, t) {
-				continue
+			if walk {
+				if !e.send(tr, key, t) {
+					continue
+				}
+			} else {
+				tr.sent++
+				if !tr.fast {
+					e.deliver(tr, key, nil)
+					continue
+				}
 			}
 			// Reached every core: queue the rows straight away.
 			if tr.count == 0 {

@@ -1,6 +1,7 @@
 package emu
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"runtime"
@@ -500,7 +501,9 @@ func TestFastPathsAgree(t *testing.T) {
 // load gives the spikes, traces and counters (rows, words, events, cycles
 // per step, ring saturations) that looking every packet up on its
 // receiving core gives — including rows without synapses, which still cost
-// a lookup and a header word.
+// a lookup and a header word — and crediting routers per tree in steps
+// where no link can fill gives the router counters of walking every
+// packet.
 func TestFansAgreeWithLookups(t *testing.T) {
 	net := parse(t, `
 name: fans
@@ -541,17 +544,21 @@ probes:
   - {population: p1, record: [spikes]}
   - {population: p2, record: [spikes, v]}
 `)
-	for _, tname := range []string{"spinn5", "zcu102"} {
-		tg, err := target.Load(tname)
+	for _, tc := range []struct {
+		target  string
+		perCore int // small: the cores span chips, and packets cross links
+	}{{"spinn5", 0}, {"spinn5", 3}, {"zcu102", 0}} {
+		tname := fmt.Sprintf("%s/%d-per-core", tc.target, tc.perCore)
+		tg, err := target.Load(tc.target)
 		if err != nil {
 			t.Fatal(err)
 		}
-		comp, err := compiler.Compile(net, tg, compiler.Options{})
+		comp, err := compiler.Compile(net, tg, compiler.Options{NeuronsPerCore: tc.perCore})
 		if err != nil {
 			t.Fatal(err)
 		}
-		run := func(lookupAll bool) (*results.Result, *Counters, *Emulator) {
-			e, err := New(comp.Program, program.NewMachine(tg), Options{lookupAll: lookupAll})
+		run := func(opts Options) (*results.Result, *Counters, *Emulator) {
+			e, err := New(comp.Program, program.NewMachine(tg), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -562,13 +569,18 @@ probes:
 			res.Timings = results.Timings{}
 			return res, cnt, e
 		}
-		fansRes, fansCnt, e := run(false)
-		lookRes, lookCnt, _ := run(true)
-		if diff := cmp.Diff(lookRes, fansRes); diff != "" {
-			t.Errorf("%s: results differ (-lookups +fans):\n%s", tname, diff)
-		}
-		if diff := cmp.Diff(lookCnt, fansCnt); diff != "" {
-			t.Errorf("%s: counters differ (-lookups +fans):\n%s", tname, diff)
+		fansRes, fansCnt, e := run(Options{})
+		for _, slow := range []struct {
+			name string
+			opts Options
+		}{{"lookups", Options{lookupAll: true}}, {"walking every packet", Options{walkAll: true}}} {
+			res, cnt, _ := run(slow.opts)
+			if diff := cmp.Diff(res, fansRes); diff != "" {
+				t.Errorf("%s: results differ (-%s +fans):\n%s", tname, slow.name, diff)
+			}
+			if diff := cmp.Diff(cnt, fansCnt); diff != "" {
+				t.Errorf("%s: counters differ (-%s +fans):\n%s", tname, slow.name, diff)
+			}
 		}
 		empty, saturated := 0, uint64(0)
 		for _, s := range e.fanSyn {
@@ -585,13 +597,22 @@ probes:
 				}
 			}
 		}
-		t.Logf("%s: %d fan synapses, %d empty rows, %d ring saturations, %d spikes; trees counting their cores %d, the cores they miss %d",
-			tname, len(e.fanSyn), empty, saturated, len(fansRes.Spikes), mode[false], mode[true])
+		var links uint64
+		for _, ch := range fansCnt.Chips {
+			for _, l := range ch.Links {
+				links += l
+			}
+		}
+		t.Logf("%s: %d fan synapses, %d empty rows, %d ring saturations, %d spikes, %d packets over links; trees counting their cores %d, the cores they miss %d",
+			tname, len(e.fanSyn), empty, saturated, len(fansRes.Spikes), links, mode[false], mode[true])
 		if len(fansRes.Spikes) == 0 || len(e.fanSyn) == 0 || empty == 0 {
 			t.Fatalf("%s: nothing went through the fans, or no empty row (no empty row: j4 was meant to make one)", tname)
 		}
 		if mode[false] == 0 || mode[true] == 0 {
 			t.Fatalf("%s: the network should have trees of both kinds (tree.destAll)", tname)
+		}
+		if tc.perCore > 0 && links == 0 {
+			t.Fatalf("%s: no packet crossed a link", tname)
 		}
 	}
 }

@@ -41,6 +41,10 @@ type tree struct {
 	delayDests []int32
 	// count is the packets sent on the tree this step (fast path).
 	count uint32
+	// sent counts the packets that reached the whole tree in steps where
+	// no link could fill; their routers' counters are credited at the end
+	// (creditTrees).
+	sent uint64
 }
 
 // fanSynapse is one synaptic word of a fan's row, decoded at load: the
@@ -211,8 +215,15 @@ func (e *Emulator) send(t *tree, key uint32, step int) bool {
 	if complete && t.fast {
 		return true
 	}
+	e.deliver(t, key, alive)
+	return false
+}
+
+// deliver puts a packet in the inboxes of the cores of its tree's hops it
+// reached (alive; nil: all), each with its population-table entry.
+func (e *Emulator) deliver(t *tree, key uint32, alive []bool) {
 	for k, h := range t.hops {
-		if !alive[k] {
+		if alive != nil && !alive[k] {
 			continue
 		}
 		for _, d := range h.cores {
@@ -224,7 +235,27 @@ func (e *Emulator) send(t *tree, key uint32, step int) bool {
 			c.inbox = append(c.inbox, packet{key, entry})
 		}
 	}
-	return false
+}
+
+// creditTrees adds to the routers' counters the packets that went through
+// whole trees without being walked (tree.sent), as send would have.
+func (e *Emulator) creditTrees() {
+	for _, ts := range e.trees {
+		for _, t := range ts {
+			n := t.sent
+			t.sent = 0
+			if n == 0 {
+				continue
+			}
+			for _, h := range t.hops {
+				e.chipCnt[h.chip].PacketsRouted += n
+				if h.parent >= 0 && h.link >= 0 {
+					e.chipCnt[h.chip].PacketsIn += n
+					e.chipCnt[t.hops[h.parent].chip].Links[h.link%program.LinkBits] += n
+				}
+			}
+		}
+	}
 }
 
 func (e *Emulator) dropped(chip, link, step int) {
