@@ -14,8 +14,11 @@
 // link by link, and is delivered to the inboxes of the cores on it. (C)
 // Every core, in parallel, processes its inbox: rows are looked up and
 // their weights added into the ring slots they are due in. A spike sent at
-// t with delay d therefore enters its target's update at t + d.
-// docs/semantics.md has the fixed-point arithmetic.
+// t with delay d therefore enters its target's update at t + d. Phase C of
+// step t and phase A of step t+1 involve only the core itself, so a worker
+// runs them back to back, core by core. docs/semantics.md has the
+// fixed-point arithmetic; docs/design.md ("Changes while building") the
+// shortcuts that keep it fast, each tested against the slow path.
 package emu
 
 import (
