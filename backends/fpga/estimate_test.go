@@ -13,7 +13,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/somahw/soma/backends/emu"
 	"github.com/somahw/soma/compiler"
+	"github.com/somahw/soma/program"
 )
 
 // resourceDesigns are the designs of the resource figures in
@@ -216,4 +220,48 @@ func designSrc(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestUltra96DesignIsZCU102s: the 4 × 1024 design, which soma refuses on
+// the ultra96 (too little block RAM), is the very design it builds for the
+// zcu102 — same RTL but for a comment, same memory images, same hash — so
+// yosys's figures for the zcu102 are the ultra96's, and show by how much it
+// does not fit (resourceDesigns lists them under both).
+func TestUltra96DesignIsZCU102s(t *testing.T) {
+	hashes := map[string]string{}
+	for _, board := range []string{"ultra96", "zcu102"} {
+		p, tg := compileSrc(t, designSrc(t, "n4x1024"), board, compiler.Options{NeuronsPerCore: 1024})
+		d, err := Build(p, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := Check(p, tg); (err != nil) != (board == "ultra96") {
+			t.Fatalf("%s: fit check: %v (want a refusal on the ultra96 only)", board, err)
+		}
+		e, err := emu.New(p, program.NewMachine(tg), emu.Options{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, cnt, err := e.Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := d.Write(dir, p, res, cnt); err != nil {
+			t.Fatal(err)
+		}
+		if hashes[board], err = DesignHash(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if hashes["ultra96"] != hashes["zcu102"] {
+		t.Fatalf("the ultra96 and zcu102 designs differ: %v", hashes)
+	}
+	for _, rd := range resourceDesigns {
+		if rd.name == "n4x1024" {
+			if diff := cmp.Diff(rd.yosys["zcu102"], rd.yosys["ultra96"]); diff != "" {
+				t.Errorf("resourceDesigns: n4x1024's figures on ultra96 and zcu102 differ (-zcu102 +ultra96); the same design has the same:\n%s", diff)
+			}
+		}
+	}
 }
