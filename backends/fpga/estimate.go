@@ -14,9 +14,10 @@ import (
 //     synapses unless in URAM), each in the cheapest RAMB36E2 / RAMB18E2
 //     aspect ratio; memories of at most 64 words go to LUTRAM;
 //   - URAM288: a synapse memory placed there, 4K × 72 per block;
-//   - the ROMs (parameters, row directory, spike lists) become LUT logic:
-//     only their non-constant bit lanes cost anything, one LUT6 per 64
-//     words of a lane plus the output multiplexers;
+//   - the ROMs (parameters, row directory, spike lists): of fewer than
+//     romBRAMDepth words, LUT logic — only their non-constant bit lanes
+//     cost anything, one LUT6 per 64 words of a lane plus the output
+//     multiplexers; deeper ones, block RAM for their non-constant lanes;
 //   - DSP48E2: the multipliers of each model's datapath (a 24 × 24
 //     product takes two);
 //   - LUT and FF: a fixed cost per engine of each kind and for the top
