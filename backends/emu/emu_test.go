@@ -38,7 +38,14 @@ func emulate(t testing.TB, net *ir.Network, tname string, opts Options, copts co
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(comp.Program, program.NewMachine(tg), opts)
+	res, cnt, _ := runProgram(t, comp.Program, tg, opts)
+	return res, cnt, comp.Program
+}
+
+// runProgram emulates a compiled program on its target's machine.
+func runProgram(t testing.TB, p *program.Program, tg *target.Target, opts Options) (*results.Result, *Counters, *Emulator) {
+	t.Helper()
+	e, err := New(p, program.NewMachine(tg), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +53,7 @@ func emulate(t testing.TB, net *ir.Network, tname string, opts Options, copts co
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res, cnt, comp.Program
+	return res, cnt, e
 }
 
 func simulate(t testing.TB, net *ir.Network) *results.Result {
@@ -558,14 +565,7 @@ probes:
 			t.Fatal(err)
 		}
 		run := func(opts Options) (*results.Result, *Counters, *Emulator) {
-			e, err := New(comp.Program, program.NewMachine(tg), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, cnt, err := e.Run()
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, cnt, e := runProgram(t, comp.Program, tg, opts)
 			res.Timings = results.Timings{}
 			return res, cnt, e
 		}
