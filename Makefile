@@ -42,22 +42,16 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# bench-compare runs the CUBA network on soma's emulator (1 and 2 workers)
-# and, where Debian's python3-brian is installed, on Brian2 in C++
-# standalone mode, with the same parameters, and prints the ratio of
-# simulation times (soma run_s / Brian2 run_s; ≤ 1 means soma is as fast).
+# bench-compare runs the CUBA network (4000 neurons 1 s and 10 s, 40000
+# neurons 1 s) on soma's emulator (1 and 2 workers) and, where Debian's
+# python3-brian is installed, on Brian2 in C++ standalone mode, with the
+# same parameters, REPEAT times in interleaved rounds, and prints min and
+# median simulation times and the ratio of the minima (soma run_s / Brian2
+# run_s; ≤ 1 means soma is as fast).
 BRIAN ?= /usr/bin/python3
+REPEAT ?= 3
 bench-compare:
-	@for cfg in "4000 1" "4000 10" "40000 1"; do \
-		set -- $$cfg; \
-		s1=$$($(GO) run ./bench/cuba -n $$1 -duration $$2 -workers 1); \
-		s2=$$($(GO) run ./bench/cuba -n $$1 -duration $$2 -workers 2); \
-		echo "soma  $$s1"; echo "soma  $$s2"; \
-		if $(BRIAN) -c 'import brian2' 2>/dev/null; then \
-			b=$$($(BRIAN) bench/cuba_brian2.py $$1 $$2 2>/dev/null | tail -1); echo "brian $$b"; \
-			python3 -c "import json,sys; s1,s2,b=(json.loads(x) for x in sys.argv[1:]); print(f'N={s1[\"neurons\"]} T={s1[\"duration_s\"]}s: soma/brian2 run time 1 core {s1[\"run_s\"]/b[\"run_s\"]:.2f}, 2 cores {s2[\"run_s\"]/b[\"run_s\"]:.2f}; whole process soma {s1[\"total_s\"]:.2f}s vs brian2 {b[\"total_s\"]:.2f}s')" "$$s1" "$$s2" "$$b"; \
-		else echo "python3-brian not installed: apt-get install python3-brian to compare"; fi; \
-	done
+	python3 bench/compare.py --repeat $(REPEAT) --brian $(BRIAN)
 
 # fuzz runs each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s
