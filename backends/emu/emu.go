@@ -136,7 +136,9 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 		}
 		e.cores = append(e.cores, c)
 	}
-	e.allocRings(shape)
+	if err := e.allocRings(shape); err != nil {
+		return nil, err
+	}
 	// An entry serves a whole key space when its mask selects no neuron
 	// index bits of any sender; then one lookup per path suffices.
 	common := ^uint32(0)
@@ -247,7 +249,7 @@ func newRingShape(p *program.Program) ringShape {
 
 // allocRings gives every neuron core its ring, all in one array, so that a
 // fan's synapses address any core's entries by one index.
-func (e *Emulator) allocRings(shape ringShape) {
+func (e *Emulator) allocRings(shape ringShape) error {
 	total := 0
 	for _, c := range e.cores {
 		if c.kind == program.NeuronCore {
@@ -256,8 +258,8 @@ func (e *Emulator) allocRings(shape ringShape) {
 		}
 	}
 	if total >= 1<<32 {
-		// fanSynapse positions are 32-bit
-		panic(fmt.Sprintf("emu: %d ring entries", total))
+		// (fanSynapse positions are 32-bit)
+		return fmt.Errorf("emu: the cores' ring buffers need %d entries, more than the emulator addresses (2^32)", total)
 	}
 	e.ring = make([]uint32, total)
 	e.slotShift = shape.slotShift
@@ -278,6 +280,7 @@ func (e *Emulator) allocRings(shape ringShape) {
 			}
 		}
 	}
+	return nil
 }
 
 // SetProgress sets the progress callback (called every so often with the

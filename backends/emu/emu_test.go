@@ -616,3 +616,50 @@ probes:
 		}
 	}
 }
+
+// TestDeepRings: on a target whose rings reach past 255 slots (delays that
+// do not fit a fan record), static rows are added per packet, and the run
+// gives what looking every packet up gives, with the long delay acting
+// when it should.
+func TestDeepRings(t *testing.T) {
+	tg, err := target.Load("zcu102")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deep := *tg
+	deep.Limits.MaxDelaySlots = 1024
+	net := parse(t, `
+name: deep
+run: {timestep: 1ms, duration: 700ms, seed: 1}
+populations:
+  src: {size: 1, model: spike_source_array, spike_times: [0ms]}
+  relay: {size: 1, model: lif, params: {tau: 10ms, v_threshold: 1.0, v_reset: 0.0}}
+projections:
+  late: {pre: src, post: relay, connector: {type: all_to_all}, weight: 5.0, delay: 600ms}
+probes:
+  - {population: relay, record: [spikes]}
+`)
+	comp, err := compiler.Compile(net, &deep, compiler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wide bool
+	for _, c := range comp.Program.Cores {
+		wide = wide || c.Geometry.DelayBits > 8
+	}
+	if !wide {
+		t.Fatal("the program's delay field fits 8 bits: the test needs a deeper one")
+	}
+	fast, fastCnt, _ := runProgram(t, comp.Program, &deep, Options{})
+	slow, slowCnt, _ := runProgram(t, comp.Program, &deep, Options{lookupAll: true})
+	fast.Timings, slow.Timings = results.Timings{}, results.Timings{}
+	if diff := cmp.Diff(slow, fast); diff != "" {
+		t.Errorf("results differ (-lookups +default):\n%s", diff)
+	}
+	if diff := cmp.Diff(slowCnt, fastCnt); diff != "" {
+		t.Errorf("counters differ (-lookups +default):\n%s", diff)
+	}
+	if got := spikeSteps(fast, 1, 0); len(got) == 0 || got[0] != 600 {
+		t.Errorf("relay spikes at steps %v, want first at 600 (the input's delay)", got)
+	}
+}

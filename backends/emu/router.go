@@ -3,6 +3,7 @@ package emu
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"sort"
@@ -23,7 +24,8 @@ type tree struct {
 	// packet counted but no work).
 	fast bool
 	// rows[local] lists the plastic rows a packet reaches (their weights
-	// change during the run, so they are read where they live).
+	// change during the run, so they are read where they live), and the
+	// static rows of cores whose delays do not fit a fanSynapse.
 	rows [][]rowRef
 	// The static rows a packet reaches are decoded at load (nothing
 	// writes them during a run): their synapses are in Emulator.fanSyn,
@@ -345,8 +347,10 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 				continue
 			}
 			row := uint32(d.rowAt[i])
-			if d.plastic {
-				t.rows[local] = append(t.rows[local], newRowRef(d.c, row, true))
+			if d.plastic || d.c.dMask > math.MaxUint8 {
+				// (a fanSynapse holds delays below 256; a target with
+				// deeper rings has its static rows added per packet)
+				t.rows[local] = append(t.rows[local], newRowRef(d.c, row, d.plastic))
 				continue
 			}
 			c := d.c
