@@ -19,13 +19,14 @@ type core struct {
 	kind      program.CoreKind
 	key, mask uint32 // the program core's key space
 	sampled   bool   // vars or weightRecs
-	lastLanes uint8  // the real neurons' bits in the last spikeBits byte
+	lastLanes uint8  // the real neurons' bits in spikeBits[spikeBytes-1]
 	n         int
 	// kernel, when set, runs the uniform if_curr_exp update vectorised;
 	// spikeBits receives its spikes, one bit per neuron.
-	kernel    *ifceKernel
-	spikeBits []uint8
-	stdp      *program.STDP
+	kernel     *ifceKernel
+	spikeBits  []uint8
+	spikeBytes int // the bytes of spikeBits with real neurons' bits
+	stdp       *program.STDP
 	// ring buffer: slots × types × n entries, saturating at ringCap.
 	ring                 []uint32
 	slotMask, slotStride int
@@ -164,9 +165,9 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool, shape ri
 			slots *= 2
 		}
 		c.slotMask = slots - 1
-		// Each synapse type's block is a power of two of at least eight
+		// Each synapse type's block is a power of two of at least sixteen
 		// entries (≥ n, since n ≤ 2^IndexBits), the same on every core
-		// (ringShape): the vectorised update runs whole blocks of eight, a
+		// (ringShape): the vectorised update runs whole blocks of lanes, a
 		// synaptic word's ring position is then shifts and ors, no
 		// multiplies, and a fan's synapses (Emulator.fanSyn) find their
 		// entry in the shared ring without asking their core.
@@ -734,8 +735,8 @@ func (c *core) updateIFCurrExpUniform(base int) {
 		k.ringE, k.ringI = &c.ring[base], &c.ring[base+c.typeStride]
 		runIFCEKernel(k)
 		// the padding lanes past n compute too; their spikes are not real
-		c.spikeBits[len(c.spikeBits)-1] &= c.lastLanes
-		c.out = appendSpikes(c.out[:0], c.spikeBits, c.key)
+		c.spikeBits[c.spikeBytes-1] &= c.lastLanes
+		c.out = appendSpikes(c.out[:0], c.spikeBits[:c.spikeBytes], c.key)
 		return
 	}
 	c.updateIFCurrExpRange(base, 0)

@@ -235,7 +235,7 @@ func New(p *program.Program, m *program.Machine, opts Options) (*Emulator, error
 type ringShape struct{ typeShift, slotShift uint }
 
 // newRingShape makes room for the widest core: a type block of at least
-// eight entries, so the vectorised update runs whole blocks.
+// sixteen entries, so the vectorised update runs whole blocks.
 func newRingShape(p *program.Program) ringShape {
 	var index, types uint8
 	for _, c := range p.Cores {
@@ -243,7 +243,7 @@ func newRingShape(p *program.Program) ringShape {
 			index, types = max(index, c.Geometry.IndexBits), max(types, c.Geometry.TypeBits)
 		}
 	}
-	ts := uint(max(index, 3))
+	ts := uint(max(index, 4)) // blocks of ≥ 16 entries (kernelLanes)
 	return ringShape{typeShift: ts, slotShift: ts + uint(types)}
 }
 

@@ -13,7 +13,7 @@ type ifceKernel struct {
 	v, refT, isE, isI *int32      // 0, 8, 16, 24
 	ringE, ringI      *uint32     // 32, 40: this step's ring slot
 	spikes            *uint8      // 48: one bit per neuron
-	n                 int         // 56: neurons, padded to a multiple of 8
+	n                 int         // 56: neurons, padded to kernelLanes
 	sE, sI            uint64      // 64, 72: ring → state shifts
 	params            *ifceParams // 80
 }
@@ -31,12 +31,16 @@ type ifceParams struct {
 	vThMinus1, vReset, refS          [8]int32 // 384, 416, 448
 }
 
+// kernelLanes is the block the kernels run: sixteen where the CPU has
+// AVX-512 (either kernel can then run: tests compare them), else eight.
+var kernelLanes = map[bool]int{false: 8, true: 16}[hasAVX512]
+
 // attachKernel prepares the vectorised update for a uniform if_curr_exp
 // core in SpiNNaker's formats, once its state, parameters and weight
 // shifts are decoded. It leaves c.kernel nil when the kernel cannot run
 // the core bit-exactly (a threshold of −2³¹, whose "v ≥ θ" it writes as
-// v > θ−1). The kernel runs whole blocks of eight: the state arrays get
-// room for the padding lanes (their length stays n), and the ring's
+// v > θ−1). The kernel runs whole blocks of kernelLanes: the state arrays
+// get room for the padding lanes (their length stays n), and the ring's
 // per-type blocks are already padded (core.typeStride).
 //
 // shared holds the parameter blocks made so far (nil: make one).
@@ -44,7 +48,7 @@ func (c *core) attachKernel(shared map[ifceParams]*ifceParams) {
 	if c.vTh[0] == math.MinInt32 {
 		return
 	}
-	padded := (c.n + 7) &^ 7
+	padded := (c.n + kernelLanes - 1) &^ (kernelLanes - 1)
 	pad := func(x []int32) []int32 {
 		y := make([]int32, padded)
 		copy(y, x)
@@ -83,7 +87,8 @@ func (c *core) attachKernel(shared map[ifceParams]*ifceParams) {
 		shared[pr] = k.params
 	}
 	c.spikeBits = make([]uint8, padded/8)
-	c.lastLanes = uint8(1<<(c.n-(padded-8)) - 1)
+	c.spikeBytes = (c.n + 7) / 8
+	c.lastLanes = uint8(1<<(c.n-8*(c.spikeBytes-1)) - 1)
 	k.v, k.refT, k.isE, k.isI = &c.v[0], &c.refTimer[0], &c.isE[0], &c.isI[0]
 	k.spikes = &c.spikeBits[0]
 	c.kernel = k

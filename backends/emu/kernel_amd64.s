@@ -134,3 +134,129 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// MULHI512 is MULHI on sixteen lanes: K1 holds 0xAAAA (the odd lanes).
+#define MULHI512(x, c, out, t) \
+	VPMULDQ   c, x, out \
+	VPSRLQ    $32, out, out \
+	VPSRLQ    $32, x, t \
+	VPMULDQ   c, t, t \
+	VPBLENDMD t, out, K1, out
+
+// MULSH15_512 is MULSH15 on sixteen lanes.
+#define MULSH15_512(x, c, out, t) \
+	VPMULDQ   c, x, out \
+	VPSRLQ    $15, out, out \
+	VPSRLQ    $32, x, t \
+	VPMULDQ   c, t, t \
+	VPSLLQ    $17, t, t \
+	VPBLENDMD t, out, K1, out
+
+// func ifceAVX512(k *ifceKernel)
+//
+// ifceAVX2's arithmetic on sixteen neurons per iteration (AVX-512F): the
+// same products, the comparisons into mask registers, the parameters held
+// in registers. k.n is a multiple of 16 (attachKernel pads for it).
+TEXT ·ifceAVX512(SB), NOSPLIT, $0-8
+	MOVQ k+0(FP), DI
+	MOVQ K_V(DI), R8
+	MOVQ K_REFT(DI), R9
+	MOVQ K_ISE(DI), R10
+	MOVQ K_ISI(DI), R11
+	MOVQ K_RINGE(DI), R12
+	MOVQ K_RINGI(DI), R13
+	MOVQ K_SPIKES(DI), R15
+	MOVQ K_N(DI), CX
+	SHLQ $2, CX          // bytes
+	MOVQ K_SE(DI), X13
+	MOVQ K_SI(DI), X14
+	MOVQ K_PARAMS(DI), SI
+	VBROADCASTI32X8 P_INITE(SI), Z16
+	VBROADCASTI32X8 P_INITEF(SI), Z17
+	VBROADCASTI32X8 P_INITI(SI), Z18
+	VBROADCASTI32X8 P_INITIF(SI), Z19
+	VBROADCASTI32X8 P_DECE(SI), Z20
+	VBROADCASTI32X8 P_DECEF(SI), Z21
+	VBROADCASTI32X8 P_DECI(SI), Z22
+	VBROADCASTI32X8 P_DECIF(SI), Z23
+	VBROADCASTI32X8 P_R(SI), Z24
+	VBROADCASTI32X8 P_EXPTC(SI), Z25
+	VBROADCASTI32X8 P_IOFF(SI), Z26
+	VBROADCASTI32X8 P_VREST(SI), Z27
+	VBROADCASTI32X8 P_VTHM1(SI), Z10
+	VBROADCASTI32X8 P_VRESET(SI), Z11
+	VBROADCASTI32X8 P_REFS(SI), Z12
+	VPXORD     Z15, Z15, Z15  // zero
+	VPTERNLOGD $0xff, Z28, Z28, Z28 // −1
+	MOVQ       $0xAAAA, AX
+	KMOVW      AX, K1
+	XORQ BX, BX          // byte offset of the sixteen neurons
+	XORQ DX, DX          // spike byte index
+
+loop16:
+	CMPQ BX, CX
+	JGE  done16
+
+	// e = isE + hi(int32(ringE << sE) · initE)
+	VMOVDQU32 (R12)(BX*1), Z0
+	VPSLLD    X13, Z0, Z0
+	MULHI512(Z0, Z16, Z1, Z2)
+	VPANDD    Z17, Z0, Z2
+	VPADDD    Z2, Z1, Z1
+	VPADDD    (R10)(BX*1), Z1, Z1
+
+	// in = isI + hi(int32(ringI << sI) · initI)
+	VMOVDQU32 (R13)(BX*1), Z0
+	VPSLLD    X14, Z0, Z0
+	MULHI512(Z0, Z18, Z3, Z2)
+	VPANDD    Z19, Z0, Z2
+	VPADDD    Z2, Z3, Z3
+	VPADDD    (R11)(BX*1), Z3, Z3
+
+	// alpha = ((e − in + iOff)·r >> 15) + vRest
+	VPSUBD Z3, Z1, Z0
+	VPADDD Z26, Z0, Z0
+	MULSH15_512(Z0, Z24, Z4, Z2)
+	VPADDD Z27, Z4, Z4
+
+	// vn = alpha − (expTC·(alpha − v) >> 15)
+	VMOVDQU32 (R8)(BX*1), Z5
+	VPSUBD    Z5, Z4, Z0
+	MULSH15_512(Z0, Z25, Z6, Z2)
+	VPSUBD    Z6, Z4, Z6
+
+	// refractory (rt > 0): keep v, count down
+	VMOVDQU32 (R9)(BX*1), Z7
+	VPCMPGTD  Z15, Z7, K2
+	VPBLENDMD Z5, Z6, K2, Z6
+	VPADDD    Z28, Z7, K2, Z7
+
+	// spike (vn ≥ θ, as vn > θ−1): reset, start the refractory timer
+	VPCMPGTD  Z10, Z6, K3
+	VPBLENDMD Z11, Z6, K3, Z6
+	VPBLENDMD Z12, Z7, K3, Z7
+	KMOVW     K3, (R15)(DX*1)
+	VMOVDQU32 Z6, (R8)(BX*1)
+	VMOVDQU32 Z7, (R9)(BX*1)
+
+	// the synaptic currents decay
+	MULHI512(Z1, Z20, Z0, Z2)
+	VPANDD    Z21, Z1, Z2
+	VPADDD    Z2, Z0, Z0
+	VMOVDQU32 Z0, (R10)(BX*1)
+	MULHI512(Z3, Z22, Z0, Z2)
+	VPANDD    Z23, Z3, Z2
+	VPADDD    Z2, Z0, Z0
+	VMOVDQU32 Z0, (R11)(BX*1)
+
+	// the ring slot is consumed
+	VMOVDQU32 Z15, (R12)(BX*1)
+	VMOVDQU32 Z15, (R13)(BX*1)
+
+	ADDQ $64, BX
+	ADDQ $2, DX
+	JMP  loop16
+
+done16:
+	VZEROUPPER
+	RET

@@ -77,7 +77,7 @@ func randomIFCECore(rng *rand.Rand, n int) *core {
 		c.refTimer[i] = int32(rng.IntN(6)) - 1
 		c.isE[i], c.isI[i] = pick(0), pick(0)
 	}
-	c.typeStride = (n + 7) &^ 7
+	c.typeStride = (n + 15) &^ 15
 	c.slotStride = 2 * c.typeStride
 	c.ring = make([]uint32, 3*c.slotStride)
 	// dense, sparse (most blocks of eight without input) or no input
@@ -105,6 +105,19 @@ func TestKernelMatchesScalar(t *testing.T) {
 	if !haveKernel {
 		t.Skip("no vectorised kernel on this CPU (needs AVX2)")
 	}
+	defer func(was bool) { useAVX512 = was }(useAVX512)
+	for _, avx512 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "avx2", true: "avx512"}[avx512], func(t *testing.T) {
+			if avx512 && !hasAVX512 {
+				t.Skip("no AVX-512F/DQ on this CPU")
+			}
+			useAVX512 = avx512
+			kernelMatchesScalar(t)
+		})
+	}
+}
+
+func kernelMatchesScalar(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ran := 0
 	for trial := range 300 {
@@ -149,8 +162,17 @@ func BenchmarkKernel(b *testing.B) {
 	if !haveKernel {
 		b.Skip("no AVX2 on this machine")
 	}
-	for _, tc := range []struct{ cores, n int }{{1, 88}, {1, 4000}, {48, 83}} {
-		b.Run(fmt.Sprintf("%dx%d", tc.cores, tc.n), func(b *testing.B) {
+	defer func(was bool) { useAVX512 = was }(useAVX512)
+	for _, tc := range []struct {
+		cores, n int
+		avx512   bool
+	}{{1, 88, false}, {1, 4000, false}, {48, 83, false}, {1, 88, true}, {1, 4000, true}, {48, 83, true}} {
+		name := fmt.Sprintf("%dx%d/%s", tc.cores, tc.n, map[bool]string{false: "avx2", true: "avx512"}[tc.avx512])
+		b.Run(name, func(b *testing.B) {
+			if tc.avx512 && !hasAVX512 {
+				b.Skip("no AVX-512F/DQ on this CPU")
+			}
+			useAVX512 = tc.avx512
 			rng := rand.New(rand.NewPCG(1, 2))
 			var cs []*core
 			for range tc.cores {
