@@ -56,7 +56,7 @@ func encodeValue(w *bytes.Buffer, v reflect.Value) error {
 		w.Write(le.AppendUint32(nil, uint32(v.Len())))
 		w.WriteString(v.String())
 	case reflect.Slice:
-		if v.Len() > math.MaxUint32 {
+		if uint64(v.Len()) > math.MaxUint32 {
 			return fmt.Errorf("program: slice of %d elements is too long to encode", v.Len())
 		}
 		w.Write(le.AppendUint32(nil, uint32(v.Len())))

@@ -319,7 +319,7 @@ func (c *Client) await(ctx context.Context, want MsgType, other func(Frame) erro
 // interrupts resumes after reconnecting from the last chunk the board
 // verifies; blocks VERIFY finds wrong are rewritten.
 func (c *Client) Load(ctx context.Context, image []byte, kind uint8) error {
-	if len(image) == 0 || len(image) > math.MaxUint32 {
+	if len(image) == 0 || uint64(len(image)) > math.MaxUint32 {
 		return fmt.Errorf("image of %d bytes", len(image))
 	}
 	if c.info.MaxImage > 0 && int64(len(image)) > int64(c.info.MaxImage) {

@@ -70,7 +70,7 @@ func (r Recording) Marshal() ([]byte, error) {
 			}
 			w.str(s)
 		}
-		if t.Every < 1 || t.Every > math.MaxUint32 || len(t.Indices) > math.MaxUint32 {
+		if t.Every < 1 || uint64(t.Every) > math.MaxUint32 || uint64(len(t.Indices)) > math.MaxUint32 {
 			return nil, fmt.Errorf("trace %s: sampled every %d ticks, %d columns", t.Name, t.Every, len(t.Indices))
 		}
 		_, samples := SampledTicks(r.From, r.To, uint32(t.Every))
@@ -215,7 +215,7 @@ func (c *Client) Traces(ctx context.Context, from, to int) ([]results.Trace, err
 		return nil, fmt.Errorf("%w: board %q speaks link protocol %d.%d; reading recorded traces needs %d.1 or later (update the board's firmware)",
 			ErrNoTraces, c.info.Board, c.info.Major, c.info.Minor, ProtocolMajor)
 	}
-	if from < 0 || to < from || to > math.MaxUint32 {
+	if from < 0 || to < from || uint64(to) > math.MaxUint32 {
 		return nil, fmt.Errorf("traces of ticks [%d, %d)", from, to)
 	}
 	attempt := 0

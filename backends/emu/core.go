@@ -30,7 +30,7 @@ type core struct {
 	// ring buffer: slots × types × n entries, saturating at ringCap.
 	ring                 []uint32
 	slotMask, slotStride int
-	typeStride           int // entries per synapse type: 1<<typeShift ≥ n, ≥ 8
+	typeStride           int // entries per synapse type: 1<<typeShift ≥ n, ≥ 16
 	// out: keys this core sends this step.
 	out []uint32
 	// inbox: packets delivered this step, processed after the neuron

@@ -257,7 +257,7 @@ func (e *Emulator) allocRings(shape ringShape) error {
 			total += (c.slotMask + 1) << shape.slotShift
 		}
 	}
-	if total >= 1<<32 {
+	if uint64(total) >= 1<<32 {
 		// (fanSynapse positions are 32-bit)
 		return fmt.Errorf("emu: the cores' ring buffers need %d entries, more than the emulator addresses (2^32)", total)
 	}

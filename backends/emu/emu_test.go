@@ -506,8 +506,9 @@ func TestFastPathsAgree(t *testing.T) {
 
 // TestFansAgreeWithLookups: delivering spikes through the fans decoded at
 // load gives the spikes, traces and counters (rows, words, events, cycles
-// per step, ring saturations) that looking every packet up on its
-// receiving core gives — including rows without synapses, which still cost
+// per step) that looking every packet up on its receiving core gives
+// (ring saturations are compared too, but a compiled static network does
+// not saturate: the weight scale is chosen so that it cannot) — including rows without synapses, which still cost
 // a lookup and a header word — and crediting routers per tree in steps
 // where no link can fill gives the router counters of walking every
 // packet.

@@ -58,9 +58,9 @@ func randomIFCECore(rng *rand.Rand, n int) *core {
 		case 0:
 			return rng.Uint32()
 		case 1:
-			return uint32(rng.IntN(1 << 31))
+			return rng.Uint32() >> 1
 		default:
-			return 1<<31 + uint32(rng.IntN(1<<31))
+			return 1<<31 | rng.Uint32()>>1
 		}
 	}
 	one := func(x int32) []int32 { return slices.Repeat([]int32{x}, n) }

@@ -73,6 +73,13 @@ const (
 // belongs to: the core and its ring's slot mask.
 type ringBlock struct{ core, slotMask uint32 }
 
+// fitsFan reports whether every synaptic word of core c fits a fanSynapse:
+// delays below 256 (rings of up to 256 slots) and weights of 16 bits. The
+// compiler writes 16-bit weights; a program from elsewhere may not.
+func fitsFan(c *core) bool {
+	return c.dMask <= math.MaxUint8 && 32-c.wShift <= 16
+}
+
 // fanCount is what one core received through fans in a step: rows in the
 // high half, synapses in the low (one add per synapse counts both).
 type fanCount uint64
@@ -347,9 +354,10 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 				continue
 			}
 			row := uint32(d.rowAt[i])
-			if d.plastic || d.c.dMask > math.MaxUint8 {
-				// (a fanSynapse holds delays below 256; a target with
-				// deeper rings has its static rows added per packet)
+			if d.plastic || !fitsFan(d.c) {
+				// (a fanSynapse holds delays below 256 and 16-bit
+				// weights; a core with wider fields has its static rows
+				// added per packet)
 				t.rows[local] = append(t.rows[local], newRowRef(d.c, row, d.plastic))
 				continue
 			}

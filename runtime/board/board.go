@@ -200,7 +200,7 @@ func (s *session) info(nonce uint32) {
 	b := s.b
 	o := s.l.Options()
 	info := runtime.Info{Nonce: nonce, Major: runtime.ProtocolMajor, Minor: runtime.ProtocolMinor,
-		Window: uint8(o.Window), MaxPayload: uint16(o.MaxPayload), MaxImage: uint32(min(b.opts.MaxImage, math.MaxUint32)),
+		Window: uint8(o.Window), MaxPayload: uint16(o.MaxPayload), MaxImage: uint32(min(uint64(b.opts.MaxImage), math.MaxUint32)),
 		State: b.state(), Bauds: b.opts.Bauds, Board: b.opts.Name, Target: b.opts.Target, Firmware: b.opts.Firmware}
 	_ = s.l.SendControl(runtime.MsgInfo, 0, info.Marshal())
 }
