@@ -83,6 +83,8 @@ type core struct {
 	// synaptic matrix
 	table []program.PopEntry
 	syn   []uint32
+	// fanChecked and fanFits cache fitsFan.
+	fanChecked, fanFits bool
 	// rowAt[entry][local] is the row offset of each key of each
 	// population-table entry (-1: no row): the table decoded once at load,
 	// since it does not change during a run.

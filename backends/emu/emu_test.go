@@ -664,3 +664,68 @@ probes:
 		t.Errorf("relay spikes at steps %v, want first at 600 (the input's delay)", got)
 	}
 }
+
+// TestWideWeights: a program whose words carry weights wider than 16 bits
+// (the compiler writes 16; a program from elsewhere may not) is emulated
+// with every bit of them — its rows go per packet instead of through fans.
+func TestWideWeights(t *testing.T) {
+	net := parse(t, `
+name: wide
+run: {timestep: 1ms, duration: 20ms, seed: 1}
+populations:
+  src: {size: 4, model: spike_source_array, spike_times: [1ms, 5ms]}
+  post: {size: 3, model: if, params: {v_threshold: 60000, v_reset: 0}}
+projections:
+  p: {pre: src, post: post, connector: {type: all_to_all}, weight: 1.0}
+probes:
+  - {population: post, record: [spikes, v]}
+`)
+	tg, err := target.Load("spinn5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp, err := compiler.Compile(net, tg, compiler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	widened := 0
+	for i := range comp.Program.Cores {
+		c := &comp.Program.Cores[i]
+		if c.Kind != program.NeuronCore {
+			continue
+		}
+		g := c.Geometry
+		shift := g.IndexBits + g.TypeBits + g.DelayBits
+		if 32-shift <= 16 {
+			t.Fatalf("core %s: no room above 16 weight bits", c.CoreID)
+		}
+		for _, e := range c.PopTable {
+			for r := range e.Rows {
+				at, ok := e.Row(e.Key|r, c.Synapses)
+				if !ok {
+					continue
+				}
+				for k := range c.Synapses[at] {
+					p := at + e.Header() + k
+					c.Synapses[p] |= 1 << (shift + 16) // weight + 65536
+					widened++
+				}
+			}
+		}
+	}
+	if widened == 0 {
+		t.Fatal("no synaptic word to widen")
+	}
+	fast, fastCnt, e := runProgram(t, comp.Program, tg, Options{})
+	slow, slowCnt, _ := runProgram(t, comp.Program, tg, Options{lookupAll: true})
+	fast.Timings, slow.Timings = results.Timings{}, results.Timings{}
+	if diff := cmp.Diff(slow, fast); diff != "" {
+		t.Errorf("results differ (-lookups +default):\n%s", diff)
+	}
+	if diff := cmp.Diff(slowCnt, fastCnt); diff != "" {
+		t.Errorf("counters differ (-lookups +default):\n%s", diff)
+	}
+	if len(e.fanSyn) != 0 {
+		t.Errorf("%d synapses went into fans; their weights do not fit", len(e.fanSyn))
+	}
+}

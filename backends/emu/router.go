@@ -74,10 +74,29 @@ const (
 type ringBlock struct{ core, slotMask uint32 }
 
 // fitsFan reports whether every synaptic word of core c fits a fanSynapse:
-// delays below 256 (rings of up to 256 slots) and weights of 16 bits. The
-// compiler writes 16-bit weights; a program from elsewhere may not.
+// delays below 256 (rings of up to 256 slots) and weights below 2^16. The
+// compiler writes 16-bit weights; a program from elsewhere may have wider
+// ones where the word has room. A core that does not fit has its static
+// rows added per packet: slower, the same sums. Checked once per core.
 func fitsFan(c *core) bool {
-	return c.dMask <= math.MaxUint8 && 32-c.wShift <= 16
+	if c.fanChecked {
+		return c.fanFits
+	}
+	c.fanChecked, c.fanFits = true, c.dMask <= math.MaxUint8
+	for i := range c.table {
+		h := c.table[i].Header()
+		for _, at := range c.rowAt[i] {
+			if at < 0 || !c.fanFits {
+				continue
+			}
+			for _, w := range c.syn[uint32(at)+h : uint32(at)+h+c.syn[at]] {
+				if w>>c.wShift > math.MaxUint16 {
+					c.fanFits = false
+				}
+			}
+		}
+	}
+	return c.fanFits
 }
 
 // fanCount is what one core received through fans in a step: rows in the
