@@ -74,19 +74,29 @@ func memoryWhat(m *Memory) string {
 func estimateShares(d *Design) []share {
 	out := []share{{engine: -1, what: "router and barrier",
 		lut: estTop.lut + estTop.lutPerEngine*float64(len(d.Engines)) + estTop.lutPerRoute*float64(len(d.Router)),
-		ff:  estTop.ff + estTop.ffPerEngine*float64(len(d.Engines))}}
+		ff:  estTop.ff}}
 	for i, e := range d.Engines {
 		logic := share{engine: i, what: "logic"}
+		var queue *share
 		if e.Source {
 			logic.lut, logic.ff = estSource.lut, estSource.ff
 		} else {
 			spec := models[e.Model]
-			logic.lut = estNeuron.lut + estNeuron.lutPerCam*float64(e.CamEntries)
-			logic.ff = estNeuron.ff
+			logic.lut = estNeuron.lut + estNeuron.lutPerNeuron*float64(e.N)
+			logic.ff = estNeuron.ff + estNeuron.ffPerNeuron*float64(e.N)
 			logic.dsp = dspOf(spec, d.Numeric.StateBits, d.Numeric.DecayFrac)
-			if spec.Spiking && e.N > 64 {
-				// the out queue: RAM64M8 cells (64 × 7 bits each)
-				logic.lutram = ceilDiv(e.N, 64) * ceilDiv(e.IB, 7)
+			// the out queue (N × IB bits): as yosys mapped it, RAM64M8
+			// cells (64 × 7 bits each) up to 256 neurons, a RAMB18E2
+			// from 1024; at 512 neither (its cost is in the fitted LUTs)
+			oq := share{engine: i, what: "out queue"}
+			switch {
+			case spec.Spiking && e.N > 64 && e.N <= 256:
+				oq.lutram = ceilDiv(e.N, 64) * ceilDiv(e.IB, 7)
+			case spec.Spiking && e.N >= 1024:
+				oq.bram, _ = bramShape(e.IB, e.N, true)
+			}
+			if oq.lutram > 0 || oq.bram > 0 {
+				queue = &oq
 			}
 			if e.Plastic {
 				// the STDP pipeline and its products (see dspSTDP)
@@ -96,6 +106,9 @@ func estimateShares(d *Design) []share {
 			}
 		}
 		out = append(out, logic)
+		if queue != nil {
+			out = append(out, *queue)
+		}
 		for _, m := range e.Memories {
 			s := share{engine: i, what: memoryWhat(m)}
 			switch {
@@ -106,12 +119,13 @@ func estimateShares(d *Design) []share {
 				// yosys keeps a shallow ROM as logic and puts a deeper one
 				// that varies in block RAM, its constant bit lanes dropped
 				if live := liveLanes(m); m.Depth >= romBRAMDepth && live > 0 {
-					s.bram = bram36(live, m.Depth, false)
+					s.bram, _ = bramShape(live, m.Depth, false)
 				} else {
 					s.lut = estROMLUTs * romLUTs(m)
 				}
 			case m.Kind == "uram":
 				s.uram = uram288(m.Width, m.Depth)
+				s.lut = estCascadeMux * float64(m.Width*(uramDeep(m.Width, m.Depth)-1))
 			case m.Depth <= 64:
 				s.lutram = ceilDiv(m.Depth, 64) * ceilDiv(m.Width, 7)
 			default:
@@ -122,7 +136,9 @@ func estimateShares(d *Design) []share {
 				for _, x := range []string{"_state", "_inbox", "_post", "_pre", "_pending", "_potq"} {
 					sdp = sdp || strings.HasSuffix(m.Name, x)
 				}
-				s.bram = bram36(m.Width, m.Depth, sdp)
+				var deep int
+				s.bram, deep = bramShape(m.Width, m.Depth, sdp)
+				s.lut = estCascadeMux * float64(m.Width*(deep-1))
 			}
 			out = append(out, s)
 		}
@@ -130,12 +146,20 @@ func estimateShares(d *Design) []share {
 	return out
 }
 
-// Fitted constants (see Estimate).
+// Fitted constants (see Estimate): least squares, weighted by 1/yosys, on
+// six yosys 0.23 runs — n256 on zcu102 and zcu104, n4x1024 at 4 × 1024 on
+// both, at 16 × 256 on zcu102 and 8 × 512 on zcu104 (resourceDesigns in
+// estimate_test.go; docs/fpga-engine.md, "Estimate", has the figures).
+// Every run is then within −8.4 … +4.9 % on LUTs and ±0.6 % on FFs; left
+// out of the fit in turn, each is predicted within −10.4 … +7.9 % (LUTs).
 var (
-	estTop = struct{ lut, lutPerEngine, lutPerRoute, ff, ffPerEngine float64 }{
-		lut: 60, lutPerEngine: 30, lutPerRoute: 20, ff: 110, ffPerEngine: 40}
-	estNeuron = struct{ lut, lutPerCam, ff float64 }{lut: 900, lutPerCam: 20, ff: 600}
-	estSource = struct{ lut, ff float64 }{lut: 60, ff: 110}
+	estTop = struct{ lut, lutPerEngine, lutPerRoute, ff float64 }{
+		lut: 60, lutPerEngine: 30, lutPerRoute: 20, ff: 58}
+	// a neuron engine: a fixed part and a part that grows with its
+	// neurons (counters, comparators and queues sized by them)
+	estNeuron = struct{ lut, lutPerNeuron, ff, ffPerNeuron float64 }{
+		lut: 843, lutPerNeuron: 0.191, ff: 693, ffPerNeuron: 0.057}
+	estSource = struct{ lut, ff float64 }{lut: 60, ff: 62}
 	// estSTDP is what plastic synapses add to a neuron engine (the STDP
 	// pipeline, the queues' pointers and counters): yosys on the
 	// stdp_pairs design (backends/fpga/stdp_test.go) against the same
@@ -144,6 +168,11 @@ var (
 	// estROMLUTs scales romLUTs (LUT6 per 64 words per live lane, plus
 	// multiplexers) to what yosys's logic optimisation leaves.
 	estROMLUTs = 1.0
+	// estCascadeMux is the LUTs per bit lane and extra block of a memory
+	// built from blocks stacked in depth: the read multiplexer, a LUT6
+	// taking three more inputs (fitted: 0.333; the zcu104's URAM designs
+	// need 146 and 1083 fewer LUTs than the same designs in block RAM).
+	estCascadeMux = 1.0 / 3
 )
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -201,12 +230,13 @@ func dspOf(m modelSpec, sb, df uint8) int {
 // between DSPs and logic was not broken down.
 const dspSTDP = 6
 
-// bram36 is the block RAM of a width × depth memory in RAMB36E2
-// equivalents (a RAMB18E2 is ½): the cheapest of the aspect ratios
+// bramShape is the block RAM of a width × depth memory in RAMB36E2
+// equivalents (a RAMB18E2 is ½) in the cheapest of the aspect ratios
 // (UltraScale+: 32K×1 … 1K×36 for a RAMB36E2, half the depth for a
-// RAMB18E2; simple dual-port adds 512×72 and 512×36).
-func bram36(width, depth int, sdp bool) float64 {
-	best := math.Inf(1)
+// RAMB18E2; simple dual-port adds 512×72 and 512×36), and how many blocks
+// that aspect stacks in depth (their outputs need a multiplexer).
+func bramShape(width, depth int, sdp bool) (bram float64, deep int) {
+	bram = math.Inf(1)
 	for _, c := range []struct {
 		d, w int
 		size float64
@@ -218,9 +248,20 @@ func bram36(width, depth int, sdp bool) float64 {
 		if c.sdp && !sdp {
 			continue
 		}
-		best = math.Min(best, float64(ceilDiv(depth, c.d)*ceilDiv(width, c.w))*c.size)
+		if b := float64(ceilDiv(depth, c.d)*ceilDiv(width, c.w)) * c.size; b < bram {
+			bram, deep = b, ceilDiv(depth, c.d)
+		}
 	}
-	return best
+	return bram, deep
+}
+
+// uramDeep is how many URAM288 blocks a memory stacks in depth (see
+// uram288).
+func uramDeep(width, depth int) int {
+	if width <= 36 {
+		return ceilDiv(depth, 4096*(72/width))
+	}
+	return ceilDiv(depth, 4096)
 }
 
 // romBRAMDepth is the depth from which yosys (0.23, synth_xilinx) puts a

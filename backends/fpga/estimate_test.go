@@ -27,19 +27,28 @@ import (
 // to these without running yosys, TestResources (SOMA_LONG=1) measures
 // them again.
 var resourceDesigns = []struct {
-	name  string
+	name  string // testdata/NAME.yaml
+	label string // name and partition, for test names
 	opts  compiler.Options
 	yosys map[string]Utilisation // by board
 }{
-	{"n256", compiler.Options{}, map[string]Utilisation{
+	{"n256", "n256", compiler.Options{}, map[string]Utilisation{
 		"ultra96": {LUTs: 1355, FFs: 829, BRAM36: 19, DSP: 7, LUTRAM: 8},
 		"zcu104":  {LUTs: 1209, FFs: 827, BRAM36: 8, URAM: 2, DSP: 7, LUTRAM: 8},
 		"zcu102":  {LUTs: 1355, FFs: 829, BRAM36: 19, DSP: 7, LUTRAM: 8},
 	}},
-	{"n4x1024", compiler.Options{NeuronsPerCore: 1024}, map[string]Utilisation{
-		"ultra96": {},
-		"zcu104":  {},
-		"zcu102":  {},
+	// 4 × 1024 neurons (ultra96 refuses it: the zcu102's design, 234 of
+	// 216 BRAM36; TestUltra96DesignIsZCU102s)
+	{"n4x1024", "n4x1024-4x1024", compiler.Options{NeuronsPerCore: 1024}, map[string]Utilisation{
+		"ultra96": {LUTs: 5476, FFs: 3074, BRAM36: 234, DSP: 28},
+		"zcu104":  {LUTs: 4393, FFs: 3066, BRAM36: 134, URAM: 16, DSP: 28},
+		"zcu102":  {LUTs: 5476, FFs: 3074, BRAM36: 234, DSP: 28},
+	}},
+	// the same network at the compiler's own partition: 16 × 256 on the
+	// zcu102, 8 × 512 on the zcu104 (ultra96: too large, not run)
+	{"n4x1024", "n4x1024-partitioned", compiler.Options{}, map[string]Utilisation{
+		"zcu104": {LUTs: 8815, FFs: 5803, BRAM36: 160, URAM: 16, DSP: 56},
+		"zcu102": {LUTs: 16489, FFs: 11436, BRAM36: 376, DSP: 112, LUTRAM: 128},
 	}},
 }
 
@@ -102,13 +111,13 @@ func TestEstimate(t *testing.T) {
 			if got.LUTs == 0 {
 				continue // not measured yet
 			}
-			t.Run(rd.name+"/"+board, func(t *testing.T) {
+			t.Run(rd.label+"/"+board, func(t *testing.T) {
 				p, tg := compileSrc(t, designSrc(t, rd.name), board, rd.opts)
 				d, err := Build(p, tg)
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Log(checkEstimate(t, rd.name+" on "+board, Estimate(d), got))
+				t.Log(checkEstimate(t, rd.label+" on "+board, Estimate(d), got))
 			})
 		}
 	}
@@ -120,24 +129,26 @@ func TestEstimateShapes(t *testing.T) {
 		width, depth int
 		sdp          bool
 		bram         float64
+		deep         int // blocks stacked in depth
 		uram         int
+		uramDeep     int
 	}{
-		{24, 4096, false, 3, 1},   // ring of 256 neurons: 4K × 9
-		{32, 10395, false, 11, 2}, // synapses: 1K × 36; URAM 8K × 36
-		{88, 256, true, 1.5, 2},   // state: three RAMB18 at 512 × 36
-		{32, 512, true, 0.5, 1},   // inbox
-		{24, 16384, false, 12, 2}, // ring of 1024 neurons: 16K × 2
-		{32, 24828, false, 25, 4}, // 1K × 36
-		{216, 1024, true, 6, 3},   // 512 × 72
-		{216, 1024, false, 6, 3},  // 1K × 36 without the SDP modes
+		{24, 4096, false, 3, 1, 1, 1},    // ring of 256 neurons: 4K × 9
+		{32, 10395, false, 11, 11, 2, 2}, // synapses: 1K × 36; URAM 8K × 36
+		{88, 256, true, 1.5, 1, 2, 1},    // state: three RAMB18 at 512 × 36
+		{32, 512, true, 0.5, 1, 1, 1},    // inbox
+		{24, 16384, false, 12, 1, 2, 2},  // ring of 1024 neurons: 16K × 2
+		{32, 24828, false, 25, 25, 4, 4}, // 1K × 36
+		{216, 1024, true, 6, 1, 3, 1},    // six RAMB36 at 1K × 36 or 512 × 72: the first
+		{216, 1024, false, 6, 1, 3, 1},   // 1K × 36 without the SDP modes
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%dx%d", tc.width, tc.depth), func(t *testing.T) {
-			if got := bram36(tc.width, tc.depth, tc.sdp); got != tc.bram {
-				t.Errorf("bram36(%d, %d, %v) = %g, want %g", tc.width, tc.depth, tc.sdp, got, tc.bram)
+			if got, deep := bramShape(tc.width, tc.depth, tc.sdp); got != tc.bram || deep != tc.deep {
+				t.Errorf("bramShape(%d, %d, %v) = %g, %d deep; want %g, %d", tc.width, tc.depth, tc.sdp, got, deep, tc.bram, tc.deep)
 			}
-			if got := uram288(tc.width, tc.depth); got != tc.uram {
-				t.Errorf("uram288(%d, %d) = %d, want %d", tc.width, tc.depth, got, tc.uram)
+			if got, deep := uram288(tc.width, tc.depth), uramDeep(tc.width, tc.depth); got != tc.uram || deep != tc.uramDeep {
+				t.Errorf("uram288(%d, %d) = %d, %d deep; want %d, %d", tc.width, tc.depth, got, deep, tc.uram, tc.uramDeep)
 			}
 		})
 	}
@@ -157,7 +168,7 @@ func TestResources(t *testing.T) {
 	var mu sync.Mutex
 	var table []string
 	for _, rd := range resourceDesigns {
-		t.Run(rd.name, func(t *testing.T) {
+		t.Run(rd.label, func(t *testing.T) {
 			t.Parallel()
 			runs := map[string]*Utilisation{} // by design hash
 			for _, board := range resourceBoards {
@@ -175,7 +186,7 @@ func TestResources(t *testing.T) {
 						t.Fatal(err)
 					}
 					mu.Lock()
-					table = append(table, fmt.Sprintf("%s %s: refused: %s", rd.name, board, strings.SplitN(err.Error(), "\n", 2)[0]))
+					table = append(table, fmt.Sprintf("%s %s: refused: %s", rd.label, board, strings.SplitN(err.Error(), "\n", 2)[0]))
 					mu.Unlock()
 					continue
 				}
@@ -195,13 +206,13 @@ func TestResources(t *testing.T) {
 					runs[h] = u
 				}
 				est := Estimate(d)
-				row := checkEstimate(t, rd.name+" on "+board, est, *u)
+				row := checkEstimate(t, rd.label+" on "+board, est, *u)
 				// logged now as well as in the table at the end: a
 				// 4 × 1024 synthesis takes most of an hour, and a run cut
 				// short by -timeout must not lose it
-				t.Logf("%s %s: estimate/yosys %s", rd.name, board, row)
+				t.Logf("%s %s: estimate/yosys %s", rd.label, board, row)
 				mu.Lock()
-				table = append(table, fmt.Sprintf("%s %s: estimate/yosys %s", rd.name, board, row))
+				table = append(table, fmt.Sprintf("%s %s: estimate/yosys %s", rd.label, board, row))
 				mu.Unlock()
 			}
 		})
@@ -258,7 +269,7 @@ func TestUltra96DesignIsZCU102s(t *testing.T) {
 		t.Fatalf("the ultra96 and zcu102 designs differ: %v", hashes)
 	}
 	for _, rd := range resourceDesigns {
-		if rd.name == "n4x1024" {
+		if rd.label == "n4x1024-4x1024" {
 			if diff := cmp.Diff(rd.yosys["zcu102"], rd.yosys["ultra96"]); diff != "" {
 				t.Errorf("resourceDesigns: n4x1024's figures on ultra96 and zcu102 differ (-zcu102 +ultra96); the same design has the same:\n%s", diff)
 			}

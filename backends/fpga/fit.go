@@ -15,8 +15,8 @@ import (
 
 // The fit policy (docs/fpga-engine.md, "Fit"). The estimate's measured
 // error against yosys, on designs of 256 to 4096 neurons: 0 for BRAM36,
-// URAM288 and DSP48E2, LUTRAM cells exact or over, LUTs −24 … +28 % and
-// FFs −10 … +24 % (per-engine constants fitted on the 256-neuron design).
+// URAM288, DSP48E2 and LUTRAM cells (+6 % BRAM36 on a plastic design),
+// LUTs −8 … +16 % and FFs −3 … +5 % (constants fitted on six of them).
 const (
 	// FitRefuse: a design whose estimate exceeds this fraction of the
 	// part's capacity of any resource is refused: yosys would report it
@@ -172,6 +172,11 @@ func byPopulation(d *Design, shares []share, resource string) string {
 	}
 	pops := map[string]*pop{}
 	var names []string
+	// block RAM comes in halves (RAMB18E2); the rest in whole cells
+	round1 := math.Round
+	if resource == "BRAM36" {
+		round1 = func(x float64) float64 { return math.Round(2*x) / 2 }
+	}
 	for _, s := range shares {
 		x := s.amount(resource)
 		if x == 0 {
@@ -236,8 +241,6 @@ func byPopulation(d *Design, shares []share, resource string) string {
 	}
 	return strings.Join(out, "; ")
 }
-
-func round1(x float64) float64 { return math.Round(10*x) / 10 }
 
 func plural(n int, s string) string {
 	if n == 1 {
@@ -325,8 +328,8 @@ func perEngineHint(d *Design, t *target.Target, over []FitRow) string {
 	var s []string
 	if logic {
 		if largest < maxN && engines > 1 {
-			s = append(s, fmt.Sprintf("raise it (at most %d on %s): every neuron engine costs about %.0f LUTs, %.0f FFs and its model's DSP48E2s whatever its size, so fewer, larger engines need less logic",
-				maxN, t.Name, estNeuron.lut, estNeuron.ff))
+			s = append(s, fmt.Sprintf("raise it (at most %d on %s): every neuron engine costs about %.0f LUTs, %.0f FFs and its model's DSP48E2s besides %.2f LUTs and %.2f FFs per neuron, so fewer, larger engines need less logic",
+				maxN, t.Name, estNeuron.lut, estNeuron.ff, estNeuron.lutPerNeuron, estNeuron.ffPerNeuron))
 		} else {
 			s = append(s, "the engines are already as few as the network allows")
 		}
