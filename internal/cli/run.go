@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/somahw/soma/backends/emu"
+	"github.com/somahw/soma/backends/fpga"
 	"github.com/somahw/soma/backends/spinnaker"
 	"github.com/somahw/soma/compiler"
 	"github.com/somahw/soma/ir"
@@ -161,6 +162,13 @@ func runModel(cmd *cobra.Command, path string, f runFlags) error {
 		}
 		for _, w := range comp.Report.Warnings {
 			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+		}
+		if t.Kind == target.KindFPGA {
+			// The emulator runs what the part could not hold; say so
+			// before the user takes the result to the board.
+			for _, w := range fpgaFit(comp.Program, t) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+			}
 		}
 		emulator, err = emu.New(comp.Program, program.NewMachine(t), emu.Options{})
 		if err != nil {
@@ -652,4 +660,17 @@ func siCount(v float64) string {
 		return fmt.Sprintf("%.3gk", v/1e3)
 	}
 	return fmt.Sprintf("%.0f", v)
+}
+
+// fpgaFit is what soma compile's fit check would say of a program for an
+// FPGA target, as warnings: the emulator runs any program, but a design
+// the part cannot hold (or the engine RTL cannot build) never reaches a
+// board.
+func fpgaFit(p *program.Program, t *target.Target) []string {
+	_, warnings, err := fpga.Check(p, t)
+	if err != nil {
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return append(warnings, first+"; the emulator runs it, but soma compile refuses it for this part (soma compile --target "+t.Name+" says what to change)")
+	}
+	return warnings
 }
