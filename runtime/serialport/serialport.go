@@ -121,6 +121,13 @@ func OpenPTY() (*PTY, error) {
 		s.Close()
 		return nil, fmt.Errorf("pty raw mode: %w", err)
 	}
+	pm, err := pollable(m)
+	if err != nil {
+		m.Close()
+		s.Close()
+		return nil, fmt.Errorf("pty master: %w", err)
+	}
+	m = pm
 	return &PTY{Master: runtime.NewFilePort(m), Path: s.Name(), master: m, slave: s}, nil
 }
 
