@@ -36,6 +36,12 @@ func compileFile(tb testing.TB, path, tname string, duration float64) (*program.
 // real-time factor, with one and two workers.
 func BenchmarkCUBA(b *testing.B) {
 	p, m := compileFile(b, "../../examples/cuba.yaml", "spinn5", 1)
+	benchWorkers(b, p, m)
+}
+
+// benchWorkers runs a compiled program with one and two workers (and
+// GOMAXPROCS to match) and reports the figures BenchmarkCUBA names.
+func benchWorkers(b *testing.B, p *program.Program, m *program.Machine) {
 	for _, workers := range []int{1, 2} {
 		b.Run(map[int]string{1: "1core", 2: "2cores"}[workers], func(b *testing.B) {
 			prev := runtime.GOMAXPROCS(workers)
@@ -65,7 +71,7 @@ func BenchmarkCUBA(b *testing.B) {
 }
 
 // BenchmarkCUBA40k is the 40,000-neuron version (p = 0.002, fan-in 80) for
-// 0.2 s of model time on a SpiNN-5 triad.
+// 0.2 s of model time on a SpiNN-5 triad, with one and two workers.
 func BenchmarkCUBA40k(b *testing.B) {
 	net, err := ir.ReadFile("../../examples/cuba.yaml")
 	if err != nil {
@@ -84,21 +90,5 @@ func BenchmarkCUBA40k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := program.NewMachine(t)
-	prev := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(prev)
-	var run float64
-	for b.Loop() {
-		e, err := New(res.Program, m, Options{Workers: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		r, _, err := e.Run()
-		if err != nil {
-			b.Fatal(err)
-		}
-		run += r.Timings.RunS
-	}
-	b.ReportMetric(run/float64(b.N), "run_s")
-	b.ReportMetric(float64(res.Program.Steps)*res.Program.Timestep*float64(b.N)/run, "x-realtime")
+	benchWorkers(b, res.Program, program.NewMachine(t))
 }
