@@ -1,7 +1,6 @@
 package fpga
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -227,14 +226,7 @@ func TestRandomCosim(t *testing.T) {
 				t.Parallel()
 				src, opts := randomNetwork(seed)
 				p, tg := compileSrc(t, src, "zcu102", opts)
-				dir := t.TempDir()
-				if err := WriteArtifacts(dir, p, tg); err != nil {
-					t.Fatal(err)
-				}
-				r, err := Simulate(context.Background(), dir, Icarus, t.TempDir())
-				if err != nil {
-					t.Fatal(err)
-				}
+				r := cosim(t, p, tg, Icarus)
 				if !r.OK() {
 					t.Errorf("%s\n%s", r.Summary(), src)
 				}

@@ -55,16 +55,24 @@ func TestSmallIcarus(t *testing.T) {
 		t.Skip(why)
 	}
 	p, tg := compileSrc(t, small, "zcu102", compiler.Options{})
-	dir := t.TempDir()
-	if err := WriteArtifacts(dir, p, tg); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Simulate(context.Background(), dir, Icarus, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := cosim(t, p, tg, Icarus)
 	t.Log(r.Summary(), r.StepCycles[:5])
 	if !r.OK() {
 		t.Error(r.Summary())
 	}
+}
+
+// cosim writes program p's design for tg into a temporary folder and runs
+// it on simulator s.
+func cosim(t testing.TB, p *program.Program, tg *target.Target, s Simulator) *SimResult {
+	t.Helper()
+	dir := t.TempDir()
+	if err := WriteArtifacts(dir, p, tg); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Simulate(context.Background(), dir, s, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -1,7 +1,6 @@
 package fpga
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -314,14 +313,7 @@ func TestRandomSTDPCosim(t *testing.T) {
 			if !plastic {
 				t.Skip("no plastic projection drawn")
 			}
-			dir := t.TempDir()
-			if err := WriteArtifacts(dir, p, tg); err != nil {
-				t.Fatal(err)
-			}
-			r, err := Simulate(context.Background(), dir, Icarus, t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := cosim(t, p, tg, Icarus)
 			if !r.OK() {
 				t.Errorf("%s\n%s", r.Summary(), src)
 			}
