@@ -83,8 +83,8 @@ type core struct {
 	// synaptic matrix
 	table []program.PopEntry
 	syn   []uint32
-	// fanChecked and fanFits cache fitsFan.
-	fanChecked, fanFits bool
+	// fanFits: the static rows' words fit fan records (fitsFan).
+	fanFits bool
 	// rowAt[entry][local] is the row offset of each key of each
 	// population-table entry (-1: no row): the table decoded once at load,
 	// since it does not change during a run.
@@ -157,6 +157,7 @@ func newCore(idx int, pc *program.Core, num program.Numeric, fpga bool, shape ri
 		c.wShift = uint(g.IndexBits + g.TypeBits + g.DelayBits)
 		c.table, c.syn = pc.PopTable, pc.Synapses
 		c.decodeTable()
+		c.fanFits = fitsFan(c)
 		// The ring holds as many slots as the longest delay in this core's
 		// rows needs (the hardware's has g.DelaySlots()): an entry for
 		// step t+d is written at t and read and cleared at t+d, so any

@@ -264,22 +264,18 @@ func (e *Emulator) allocRings(shape ringShape) error {
 	e.ring = make([]uint32, total)
 	e.slotShift = shape.slotShift
 	e.ringCap = uint32(1<<e.p.Numeric.RingBits - 1)
+	e.blocks = make([]ringBlock, total>>shape.slotShift)
 	for _, c := range e.cores {
 		if c.kind == program.NeuronCore {
 			end := c.ringOff + (c.slotMask+1)<<shape.slotShift
 			c.ring = e.ring[c.ringOff:end:end]
-		}
-	}
-	e.fanCnt = make([]fanCount, len(e.cores))
-	e.packets = make([]uint32, len(e.cores))
-	e.blocks = make([]ringBlock, total>>shape.slotShift)
-	for _, c := range e.cores {
-		if c.kind == program.NeuronCore {
 			for b := range c.slotMask + 1 {
 				e.blocks[c.ringOff>>shape.slotShift+b] = ringBlock{uint32(c.idx), uint32(c.slotMask)}
 			}
 		}
 	}
+	e.fanCnt = make([]fanCount, len(e.cores))
+	e.packets = make([]uint32, len(e.cores))
 	return nil
 }
 

@@ -77,26 +77,25 @@ type ringBlock struct{ core, slotMask uint32 }
 // delays below 256 (rings of up to 256 slots) and weights below 2^16. The
 // compiler writes 16-bit weights; a program from elsewhere may have wider
 // ones where the word has room. A core that does not fit has its static
-// rows added per packet: slower, the same sums. Checked once per core.
+// rows added per packet: slower, the same sums. (newCore sets c.fanFits.)
 func fitsFan(c *core) bool {
-	if c.fanChecked {
-		return c.fanFits
+	if c.dMask > math.MaxUint8 {
+		return false
 	}
-	c.fanChecked, c.fanFits = true, c.dMask <= math.MaxUint8
 	for i := range c.table {
 		h := c.table[i].Header()
 		for _, at := range c.rowAt[i] {
-			if at < 0 || !c.fanFits {
+			if at < 0 {
 				continue
 			}
 			for _, w := range c.syn[uint32(at)+h : uint32(at)+h+c.syn[at]] {
 				if w>>c.wShift > math.MaxUint16 {
-					c.fanFits = false
+					return false
 				}
 			}
 		}
 	}
-	return c.fanFits
+	return true
 }
 
 // fanCount is what one core received through fans in a step: rows in the
@@ -373,7 +372,7 @@ func (e *Emulator) prepareFast(t *tree, base uint32, n int) {
 				continue
 			}
 			row := uint32(d.rowAt[i])
-			if d.plastic || !fitsFan(d.c) {
+			if d.plastic || !d.c.fanFits {
 				// (a fanSynapse holds delays below 256 and 16-bit
 				// weights; a core with wider fields has its static rows
 				// added per packet)
